@@ -1,0 +1,63 @@
+# SolarHub — two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 0.0.0.0
+
+.PHONY: run test lint format install migrate seed worker beat bench clean help
+
+help:
+	@echo "make run    - install, migrate, seed demo data and serve on $(HOST):$(PORT)"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make lint   - ruff check + ruff format --check"
+	@echo "make worker / make beat - Celery worker / beat (needs REDIS_URL)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	@echo ""
+	@echo "  SolarHub is starting on http://$(HOST):$(PORT)"
+	@echo "  API docs:  http://localhost:$(PORT)/api/docs/   (ReDoc: /api/redoc/, schema: /api/schema/)"
+	@echo "  Admin:     http://localhost:$(PORT)/admin/      (user admin / solarhub-admin)"
+	@echo "  Health:    http://localhost:$(PORT)/health/ready"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: install
+	$(BIN)/celery -A solarhub worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A solarhub beat --loglevel=INFO
+
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache

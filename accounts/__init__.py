@@ -1,0 +1,1 @@
+"""Custom user, user types, profiles, user settings, JWT and Google sign-in."""

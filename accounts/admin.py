@@ -1,0 +1,25 @@
+"""Django admin registrations of the accounts app."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "name", "user_type", "is_active", "last_login")
+    list_filter = ("user_type", "is_active", "is_staff")
+    search_fields = ("username", "email", "name", "company_name", "installation_id")
+    ordering = ("username",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Identity", {"fields": ("name", "email", "user_type")}),
+        ("Customer profile", {"fields": ("installation_id", "address")}),
+        ("Installer profile", {"fields": ("company_name", "license_number", "phone_number")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "user_type", "password1", "password2")}),
+    )

@@ -1,0 +1,3 @@
+"""URL patterns of the accounts API, without trailing slashes."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Celery tasks of the accounts app: thin, take ids, call a service."""

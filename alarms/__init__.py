@@ -1,0 +1,1 @@
+"""Alarm rules, the alarm lifecycle, notifications and status-word decoding."""

@@ -1,0 +1,3 @@
+"""URL patterns of the alarms API, without trailing slashes."""
+
+urlpatterns: list = []

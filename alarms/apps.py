@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AlarmsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "alarms"
+    verbose_name = "Alarms"

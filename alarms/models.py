@@ -1,0 +1,1 @@
+"""Database models of the alarms app: facts about one row only."""

@@ -1,0 +1,1 @@
+"""PV performance model (pvlib), forecasts, expected power and dispatch schedule."""

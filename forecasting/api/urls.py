@@ -1,0 +1,3 @@
+"""URL patterns of the forecasting API, without trailing slashes."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Database models of the forecasting app: facts about one row only."""

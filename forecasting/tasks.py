@@ -1,0 +1,1 @@
+"""Celery tasks of the forecasting app: thin, take ids, call a service."""

@@ -1,0 +1,1 @@
+"""Plants, plant memberships, panel specs, the device registry and device datasheets."""

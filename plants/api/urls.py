@@ -1,0 +1,3 @@
+"""URL patterns of the plants API, without trailing slashes."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Celery tasks of the plants app: thin, take ids, call a service."""

@@ -1,0 +1,1 @@
+"""KPI engine, report jobs (PDF/CSV/XLSX), schedules and analysis endpoints."""

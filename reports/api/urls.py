@@ -1,0 +1,3 @@
+"""URL patterns of the reports API, without trailing slashes."""
+
+urlpatterns: list = []

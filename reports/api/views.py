@@ -1,0 +1,1 @@
+"""Views of the reports API (mounted at /api/ and /api/v1/)."""

@@ -1,0 +1,1 @@
+"""Database models of the reports app: facts about one row only."""

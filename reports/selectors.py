@@ -1,0 +1,1 @@
+"""Reads of the reports app: keyword-only, typed functions named <entity>_<action>."""

@@ -1,0 +1,74 @@
+"""Pagination that keeps seed 001's response bodies: lists are plain JSON arrays.
+
+The SPA contract shows ``GET /api/plants`` answering ``[...]``, while architecture.md requires
+every list to be paginated. Both hold with header pagination (as GitHub's API does): the body is
+the page's array and ``X-Total-Count``, ``X-Page``, ``X-Page-Size`` and an RFC 8288 ``Link``
+header carry the rest. ``?pageSize`` above ``API_MAX_PAGE_SIZE`` is a 400, not a silent clamp.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from .exceptions import ApiError
+
+
+class HeaderPageNumberPagination(PageNumberPagination):
+    page_query_param = "page"
+    page_size_query_param = "page_size"  # the SPA sends ?pageSize; CamelCaseMiddleWare underscores it
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.API_MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise ApiError("pageSize must be a positive integer.", code="invalid_page_size") from None
+        if size < 1:
+            raise ApiError("pageSize must be a positive integer.", code="invalid_page_size")
+        if size > self.max_page_size:
+            raise ApiError(f"pageSize may be at most {self.max_page_size}.", code="page_size_too_large")
+        return size
+
+    def get_paginated_response(self, data):
+        links = []
+        if self.get_next_link():
+            links.append(f'<{self.get_next_link()}>; rel="next"')
+        if self.get_previous_link():
+            links.append(f'<{self.get_previous_link()}>; rel="prev"')
+        headers = {
+            "X-Total-Count": str(self.page.paginator.count),
+            "X-Page": str(self.page.number),
+            "X-Page-Size": str(self.page.paginator.per_page),
+        }
+        if links:
+            headers["Link"] = ", ".join(links)
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number (1-based). Total count is in the X-Total-Count header.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Items per page (default {self.page_size}, at most {settings.API_MAX_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE},
+            },
+        ]

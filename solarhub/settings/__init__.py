@@ -1,0 +1,2 @@
+"""Settings package: ``base`` holds everything shared; ``local`` (default for manage.py),
+``test`` (pytest) and ``production`` (gunicorn, workers) adjust it."""

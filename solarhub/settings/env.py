@@ -1,0 +1,138 @@
+"""Strict environment readers.
+
+django-environ parses URLs well but is lenient elsewhere (``DEBUG=maybe`` silently becomes
+False). Every reader here raises ``ImproperlyConfigured`` naming the variable, so a typo in a
+deployment fails at start-up instead of running with a surprising value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DB_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "sqlite"}
+_REDIS_SCHEMES = {"redis", "rediss", "unix"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip()
+
+
+def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    value = _raw(name)
+    if value is None or value == "":
+        if required:
+            raise ImproperlyConfigured(f"Set the {name} environment variable.")
+        return default
+    if "\x00" in value:
+        raise ImproperlyConfigured(f"{name} contains a NUL byte.")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false, 1/0, yes/no, on/off); got {value!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer; got {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}; got {number}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_duration(name: str, default: timedelta) -> timedelta:
+    """A duration such as ``30m``, ``12h``, ``7d``, ``2w`` or plain seconds (``1800``)."""
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    match = _DURATION.match(value)
+    if not match or int(match.group(1)) == 0:
+        raise ImproperlyConfigured(
+            f"{name} must be a positive duration such as 30m, 12h, 7d or a number of seconds; got {value!r}."
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+
+
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """CORS origins: ``scheme://host[:port]`` with no path, as browsers send them."""
+    origins = env_list(name, default)
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of origins like https://app.example.com; got {origin!r}."
+            )
+    return [origin.rstrip("/") for origin in origins]
+
+
+def env_database(name: str, default: str) -> dict:
+    value = env_str(name, default) or default
+    scheme = urlsplit(value).scheme
+    if scheme not in _DB_SCHEMES:
+        raise ImproperlyConfigured(f"{name} must be a postgres:// or sqlite:// URL; got scheme {scheme!r}.")
+    try:
+        config = environ.Env.db_url_config(value)
+    except Exception as exc:  # noqa: BLE001 -- django-environ raises assorted errors for malformed URLs
+        raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
+    if config["ENGINE"].endswith("postgresql"):
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://user@host:5432/solarhub.")
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def env_redis_url(name: str) -> str | None:
+    value = env_str(name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in _REDIS_SCHEMES or (parts.scheme != "unix" and not parts.hostname):
+        raise ImproperlyConfigured(f"{name} must be a redis://host:port/db URL; got {value!r}.")
+    try:
+        parts.port  # noqa: B018 -- raises ValueError on a non-numeric port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has an invalid port: {value!r}.") from None
+    return value
+
+
+def env_email(name: str, default: str) -> dict:
+    value = env_str(name, default) or default
+    try:
+        return environ.Env.email_url_config(value)
+    except Exception as exc:  # noqa: BLE001 -- any parse failure is a configuration error
+        raise ImproperlyConfigured(f"{name} is not a valid email URL (smtp://user:pass@host:587): {exc}") from None

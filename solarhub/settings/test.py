@@ -1,0 +1,30 @@
+"""pytest settings. The database is chosen by ``solarhub.testing.services.choose_database_url``
+(DATABASE_URL, else PostgreSQL on 127.0.0.1:5432 if it answers, else SQLite); conftest prints it."""
+
+import os
+import uuid
+
+from solarhub.testing.services import choose_database_url
+
+os.environ.setdefault("DATABASE_URL", choose_database_url())
+
+from .base import *  # noqa: F403
+from .env import env_database
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DATABASES = {"default": env_database("DATABASE_URL", os.environ["DATABASE_URL"])}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so that a real Celery worker process can open the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Tests in this process run Celery eagerly; the real-worker test switches to the broker itself.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+if REDIS_URL:  # noqa: F405
+    # A fresh key prefix per run: throttle counters of an earlier run never leak into this one.
+    CACHES["default"]["KEY_PREFIX"] = f"solarhub-test-{uuid.uuid4().hex[:8]}"  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -1,0 +1,1 @@
+"""Test plumbing shared by every app: service discovery, personas, API helpers."""

@@ -1,0 +1,106 @@
+"""Health endpoints, in-process and in a real server whose dependencies are down."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from solarhub.testing.server import free_port, gunicorn_server, http_get
+from solarhub.testing.services import redis_url_for_tests, services_required
+
+pytestmark = pytest.mark.django_db
+
+
+def test_root_and_basic_probes_need_no_auth(client):
+    root = client.get("/").json()
+    assert root["service"] == "SolarHub API" and root["docs"] == "/api/docs/"
+    assert client.get("/health").json()["status"] == "healthy"
+    assert client.get("/health/live").json()["status"] == "alive"
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"]["status"] == "healthy"
+
+
+def test_detailed_reports_each_dependency_with_latency(client):
+    response = client.get("/health/detailed")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy", body
+    assert set(body["infrastructure"]) == {"database", "cache", "broker", "workers"}
+    database = body["infrastructure"]["database"]
+    assert database["status"] == "healthy" and database["latencyMs"] >= 0
+    # In-process (eager) Celery is reported as such, not as a missing worker.
+    assert body["infrastructure"]["workers"]["mode"] == "eager"
+
+
+@pytest.mark.slow
+def test_ready_is_503_and_live_200_when_the_database_is_down():
+    dead = f"postgres://postgres@127.0.0.1:{free_port()}/solarhub"
+    with gunicorn_server({"DATABASE_URL": dead}) as base:
+        status, body = http_get(f"{base}/health/ready")
+        assert status == 503
+        payload = json.loads(body)
+        assert payload["error_code"] == "DATABASE_UNAVAILABLE"
+        assert payload["status_code"] == 503
+        assert payload["checks"]["database"]["status"] == "unhealthy"
+        assert http_get(f"{base}/health/live")[0] == 200
+        status, body = http_get(f"{base}/health/detailed")
+        assert status == 503
+        assert json.loads(body)["status"] == "unhealthy"
+
+
+@pytest.mark.slow
+def test_detailed_is_degraded_and_fast_when_redis_and_workers_are_down():
+    from django.conf import settings
+
+    db_url = _current_database_url(settings)
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    with gunicorn_server(
+        {"DATABASE_URL": db_url, "REDIS_URL": dead_redis}, settings_module="solarhub.settings.local"
+    ) as base:
+        started = time.monotonic()
+        status, body = http_get(f"{base}/health/detailed")
+        elapsed = time.monotonic() - started
+    payload = json.loads(body)
+    assert status == 200, payload
+    assert payload["status"] == "degraded"
+    infra = payload["infrastructure"]
+    assert infra["database"]["status"] == "healthy"
+    assert infra["cache"]["status"] == "unhealthy" and infra["cache"]["error"]
+    assert infra["broker"]["status"] == "unhealthy"
+    assert elapsed < 20  # bounded by per-check timeouts, never hangs
+
+
+@pytest.mark.slow
+def test_detailed_sees_a_live_redis_and_reports_missing_workers():
+    redis_url = redis_url_for_tests()
+    if not redis_url:
+        if services_required():
+            pytest.fail("Redis is required (SOLARHUB_REQUIRE_SERVICES) but does not answer")
+        pytest.skip("no Redis on this machine")
+    from django.conf import settings
+
+    env = {
+        "DATABASE_URL": _current_database_url(settings),
+        "REDIS_URL": redis_url,
+        "CELERY_DEFAULT_QUEUE": f"health-{free_port()}",
+    }
+    with gunicorn_server(env, settings_module="solarhub.settings.local") as base:
+        _status, body = http_get(f"{base}/health/detailed")
+    infra = json.loads(body)["infrastructure"]
+    assert infra["cache"]["status"] == "healthy" and infra["cache"]["backend"] == "RedisCache"
+    assert infra["broker"]["status"] == "healthy"
+    assert infra["database"]["status"] == "healthy"
+    assert "status" in infra["workers"]
+
+
+def _current_database_url(settings) -> str:
+    """The URL of the database this test session uses (the test database, already created)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"

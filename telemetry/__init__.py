@@ -1,0 +1,1 @@
+"""Metric catalog, reading store, ingestion (REST, CSV, MQTT), rollups and queries."""

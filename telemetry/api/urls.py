@@ -1,0 +1,3 @@
+"""URL patterns of the telemetry API, without trailing slashes."""
+
+urlpatterns: list = []

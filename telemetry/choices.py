@@ -1,0 +1,1 @@
+"""Enumerations (TextChoices) of the telemetry app."""

@@ -1,0 +1,1 @@
+"""Database models of the telemetry app: facts about one row only."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the telemetry app: thin, take ids, call a service."""

@@ -1,0 +1,1 @@
+"""Digital-twin scenes, glTF/R3F export and shadow-analysis jobs."""

@@ -1,0 +1,3 @@
+"""URL patterns of the twins API, without trailing slashes."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Database models of the twins app: facts about one row only."""

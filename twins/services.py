@@ -1,0 +1,1 @@
+"""Writes of the twins app: keyword-only, typed functions named <entity>_<action>."""

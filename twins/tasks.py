@@ -1,0 +1,1 @@
+"""Celery tasks of the twins app: thin, take ids, call a service."""
