@@ -3,7 +3,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import User
+from .choices import UserType
+from .models import User, UserSetting
 
 
 @admin.register(User)
@@ -20,6 +21,21 @@ class UserAdmin(DjangoUserAdmin):
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # plant_admin is the platform-operator type: such users work in this admin.
+        if obj.user_type == UserType.PLANT_ADMIN:
+            obj.is_staff = True
+        super().save_model(request, obj, form, change)
+
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "user_type", "password1", "password2")}),
     )
+
+
+@admin.register(UserSetting)
+class UserSettingAdmin(admin.ModelAdmin):
+    list_display = ("user", "theme", "default_plant", "updated_at")
+    list_filter = ("theme",)
+    search_fields = ("user__username", "user__email")
+    raw_id_fields = ("user", "default_plant")

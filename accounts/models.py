@@ -7,7 +7,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from .choices import UserType
+from .choices import Theme, UserType
 
 
 class UserManager(DjangoUserManager):
@@ -66,3 +66,29 @@ class User(AbstractUser):
     @property
     def is_plant_admin(self) -> bool:
         return self.user_type == UserType.PLANT_ADMIN
+
+
+def default_notifications() -> dict:
+    return {
+        "channels": {"email": True, "webhook": False},
+        "webhook_url": "",
+        "min_severity": "major",
+        "quiet_hours": {"enabled": False, "start": "22:00", "end": "07:00"},
+    }
+
+
+class UserSetting(models.Model):
+    """Per-user UI preferences and notification preferences (seed 000). Created on first read."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="setting")
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.DARK)
+    default_plant = models.ForeignKey(
+        "plants.Plant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notifications = models.JSONField(default=default_notifications)
+    preferences = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.user}"

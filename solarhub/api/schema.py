@@ -85,7 +85,16 @@ def camelize_except_verbatim(result, generator, request, public):
         if key[1] == "schemas" and key[0] in VERBATIM_COMPONENTS
     }
     saved_required = {key: list(components[key].schema.get("required", [])) for key in saved}
+    path_params = [
+        (parameter, parameter["name"])
+        for operations in result["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "path"
+    ]
     result = camelize_serializer_fields(result, generator, request, public)
+    for parameter, name in path_params:  # path parameters must match the {name} in the path
+        parameter["name"] = name
     for key, properties in saved.items():
         components[key].schema["properties"] = properties
         if saved_required[key]:

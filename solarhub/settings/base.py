@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from .env import (
     env_bool,
     env_database,
@@ -139,6 +141,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Static schedule entries; the DatabaseScheduler copies them into django-celery-beat's tables at
+# start, where engineers can see and pause them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "flush-expired-tokens": {
+        "task": "accounts.flush_expired_tokens",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -156,8 +166,24 @@ ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID", "")
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APP": {"client_id": GOOGLE_CLIENT_ID, "secret": env_str("GOOGLE_CLIENT_SECRET", ""), "key": ""},
+        "SCOPE": ["openid", "profile", "email"],
+        "CERTS_URL": env_str("GOOGLE_CERTS_URL", "https://www.googleapis.com/oauth2/v1/certs"),
+    }
+}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified Google e-mail signs in the account with that e-mail
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+
+# Failed sign-ins: after AUTH_MAX_FAILURES failures for one address or one username within
+# AUTH_FAILURE_WINDOW, further attempts answer 429 until the window passes (shared via the cache).
+AUTH_MAX_FAILURES = env_int("AUTH_MAX_FAILURES", 5, minimum=1)
+AUTH_FAILURE_WINDOW = env_duration("AUTH_FAILURE_WINDOW", timedelta(minutes=15))
+
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": env_duration("JWT_ACCESS_TOKEN_LIFETIME", timedelta(minutes=30)),
+    "ACCESS_TOKEN_LIFETIME": env_duration("JWT_ACCESS_TOKEN_LIFETIME", timedelta(minutes=15)),
     "REFRESH_TOKEN_LIFETIME": env_duration("JWT_REFRESH_TOKEN_LIFETIME", timedelta(days=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -188,6 +214,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON_RATE", "120/min"),
         "user": env_str("THROTTLE_USER_RATE", "2000/min"),
+        "auth": env_str("THROTTLE_AUTH_RATE", "60/min"),
     },
     "EXCEPTION_HANDLER": "solarhub.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "solarhub.api.schema.SolarHubAutoSchema",
@@ -214,12 +241,21 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/(v1/)?",
+    # Sign-in endpoints use a no-op authenticator (for the 401 challenge); it is not a scheme.
+    "AUTHENTICATION_WHITELIST": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "PREPROCESSING_HOOKS": ["solarhub.api.schema.document_canonical_mount_only"],
     "POSTPROCESSING_HOOKS": [
         "solarhub.api.schema.camelize_except_verbatim",
         "drf_spectacular.hooks.postprocess_schema_enums",
     ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "ENUM_NAME_OVERRIDES": {
+        "UserTypeEnum": "accounts.choices.UserType",
+        "RegistrableUserTypeEnum": "accounts.choices.REGISTRABLE_USER_TYPES",
+    },
 }
 
 JSON_CAMEL_CASE = {

@@ -4,7 +4,7 @@
 import os
 import uuid
 
-from solarhub.testing.services import choose_database_url
+from solarhub.testing.services import choose_database_url, redis_url_for_tests
 
 os.environ.setdefault("DATABASE_URL", choose_database_url())
 
@@ -24,7 +24,17 @@ else:
 # Tests in this process run Celery eagerly; the real-worker test switches to the broker itself.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
-if REDIS_URL:  # noqa: F405
-    # A fresh key prefix per run: throttle counters of an earlier run never leak into this one.
-    CACHES["default"]["KEY_PREFIX"] = f"solarhub-test-{uuid.uuid4().hex[:8]}"  # noqa: F405
+# The cache is Redis whenever one answers, so throttling is tested as production shares it
+# across processes. A fresh key prefix per run keeps runs (and parallel runs) apart; tests
+# clear only their own prefix, never the whole Redis database.
+_test_redis = redis_url_for_tests()
+if _test_redis:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _test_redis,
+            "KEY_PREFIX": f"solarhub-test-{uuid.uuid4().hex[:8]}",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

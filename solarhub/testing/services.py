@@ -59,3 +59,24 @@ def redis_url_for_tests() -> str | None:
     if tcp_answers("127.0.0.1", 6379):
         return LOCAL_REDIS_URL
     return None
+
+
+def cache_clear_own_keys() -> None:
+    """Empty the test cache: the whole local-memory cache, or only this run's key prefix in
+    Redis (``cache.clear()`` there would FLUSHDB everybody's keys, Celery's queues included)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith("RedisCache"):
+        cache.clear()
+        return
+    import redis
+
+    client = redis.Redis.from_url(config["LOCATION"])
+    try:
+        keys = list(client.scan_iter(match=f"{config['KEY_PREFIX']}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -20,7 +20,17 @@ def schema(tmp_path_factory, django_db_blocker):
 
 def test_schema_is_openapi_3_and_documents_the_api(schema):
     assert schema["openapi"].startswith("3.")
-    for path in ("/health/ready", "/health/detailed", "/api/jobs", "/api/jobs/{id}", "/api/jobs/selfcheck"):
+    for path in (
+        "/health/ready",
+        "/health/detailed",
+        "/api/jobs",
+        "/api/jobs/{id}",
+        "/api/jobs/selfcheck",
+        "/api/auth/login",
+        "/api/auth/google",
+        "/api/users/profile",
+        "/api/settings/users/{user_id}",
+    ):
         assert path in schema["paths"], path
     assert not any(path.startswith("/api/v1/") for path in schema["paths"])  # mirrored, documented once
 
@@ -49,3 +59,21 @@ def test_schema_and_docs_are_served(client):
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content  # assets are served locally (sidecar), works offline
     assert client.get("/api/redoc/").status_code == 200
+
+
+def test_path_parameters_match_the_path_template(schema):
+    import re
+
+    for path, operations in schema["paths"].items():
+        names = set(re.findall(r"{(\w+)}", path))
+        for operation in operations.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == names, path
+
+
+def test_swagger_can_authorize_with_the_password_flow(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["jwtAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert schemes["oauth2Password"]["flows"]["password"]["tokenUrl"] == "/api/auth/token"
+    token = schema["components"]["schemas"]["OAuth2Token"]
+    assert set(token["properties"]) == {"access_token", "token_type", "expires_in", "refresh_token"}
