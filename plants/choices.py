@@ -13,7 +13,55 @@ class PlantRole(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# Roles that owners and installers may hand out through the members endpoint. Owner and
+# installer follow the plant's owner/installer fields and are never granted as memberships.
+GRANTABLE_ROLES = (PlantRole.ENGINEER, PlantRole.OPERATOR, PlantRole.VIEWER)
+
+
 class PlantStatus(models.TextChoices):
     ONLINE = "online", "Online"
     OFFLINE = "offline", "Offline"
     MAINTENANCE = "maintenance", "Maintenance"
+
+
+class Tracking(models.TextChoices):
+    FIXED = "fixed", "Fixed tilt"
+    SINGLE_AXIS = "single_axis", "Single-axis tracker"
+
+
+class DeviceType(models.TextChoices):
+    INVERTER = "inverter", "Inverter"
+    METER = "meter", "Meter (incl. ABT meter)"
+    WEATHER_STATION = "weather_station", "Weather station (WMS)"
+    STRING_MONITORING_BOX = "string_monitoring_box", "String monitoring box"
+    BESS = "bess", "Battery energy storage system"
+    BESS_RACK = "bess_rack", "BESS rack"
+    PCS = "pcs", "Power conversion system"
+    LOGGER = "logger", "Data logger"
+
+
+# Seed 000's grouped device routes: /api/devices/{group}
+DEVICE_GROUPS = {
+    "inverters": DeviceType.INVERTER,
+    "wms": DeviceType.WEATHER_STATION,
+    "string-monitoring": DeviceType.STRING_MONITORING_BOX,
+    "abt-meters": DeviceType.METER,
+    "bess": DeviceType.BESS,
+    "pcs": DeviceType.PCS,
+}
+
+# A device's parent must be of this type (string box → inverter, rack → BESS).
+PARENT_TYPES = {
+    DeviceType.STRING_MONITORING_BOX: DeviceType.INVERTER,
+    DeviceType.BESS_RACK: DeviceType.BESS,
+}
+
+
+class BatteryChemistry(models.TextChoices):
+    LFP = "lfp", "LiFePO4 (LFP)"
+    NMC = "nmc", "NMC"
+    NCA = "nca", "NCA"
+    LTO = "lto", "LTO"
+    LEAD_ACID = "lead_acid", "Lead-acid"
+    FLOW = "flow", "Flow"
+    OTHER = "other", "Other"

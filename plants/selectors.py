@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from accounts.choices import UserType
-
-from .models import Plant, PlantMembership
+from .access import is_platform_admin
+from .models import Device, Plant, PlantMembership
 
 
 def plant_ids_visible_to(user) -> QuerySet:
     """Ids of the plants ``user`` may see, as a lazy subquery (never a Python list), so callers
-    filter with ``plant_id__in=plant_ids_visible_to(user)`` in one SQL statement."""
+    filter with ``plant_id__in=plant_ids_visible_to(user)`` in one SQL statement. The union of
+    owned, installed and member-of plants (healthchecks' ``Profile.project_ids`` idea)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Plant.objects.none().values("id")
-    if user.user_type == UserType.PLANT_ADMIN or user.is_superuser:
+    if is_platform_admin(user):
         return Plant.objects.values("id")
     member_of = PlantMembership.objects.filter(user=user).values("plant_id")
     return Plant.objects.filter(Q(owner=user) | Q(installer=user) | Q(id__in=member_of)).values("id")
+
+
+def plant_list_visible_to(user) -> QuerySet[Plant]:
+    """Plants with their device count, in one query (no N+1 however many plants)."""
+    return Plant.objects.filter(id__in=plant_ids_visible_to(user)).annotate(device_count=Count("devices"))
+
+
+_DATASHEET_RELATIONS = (
+    "inverter_datasheet",
+    "meter_datasheet",
+    "string_box_datasheet",
+    "bess_datasheet",
+    "pcs_datasheet",
+)
+
+
+def device_list_visible_to(user, *, with_datasheets: bool = False) -> QuerySet[Device]:
+    queryset = Device.objects.filter(plant_id__in=plant_ids_visible_to(user))
+    if with_datasheets:
+        queryset = queryset.select_related(*_DATASHEET_RELATIONS)
+    return queryset

@@ -1,1 +1,295 @@
-"""Serializers of the plants API."""
+"""Serializers of the plants API: seed 001 list/detail shapes plus seed 000's configuration."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from plants.choices import GRANTABLE_ROLES, DeviceType, PlantStatus
+from plants.models import (
+    DATASHEETS,
+    BessDatasheet,
+    Device,
+    InverterDatasheet,
+    MeterDatasheet,
+    PanelSpec,
+    PcsDatasheet,
+    Plant,
+    PlantMembership,
+    StringBoxDatasheet,
+)
+
+
+class CoordinatesSerializer(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+
+
+@extend_schema_field(CoordinatesSerializer)
+class CoordinatesField(serializers.Field):
+    """``{"lat", "lng"}`` on the wire, ``latitude``/``longitude`` on the model (seed 001)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, plant) -> dict:
+        return {"lat": plant.latitude, "lng": plant.longitude}
+
+    def to_internal_value(self, data) -> dict:
+        serializer = CoordinatesSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        return {"latitude": serializer.validated_data["lat"], "longitude": serializer.validated_data["lng"]}
+
+
+class PlantListSerializer(serializers.ModelSerializer):
+    """Seed 001's plant list item. Live figures are null until telemetry exists."""
+
+    total_capacity = serializers.FloatField(source="total_power_output_kw", read_only=True)
+    current_generation = serializers.SerializerMethodField()
+    efficiency = serializers.SerializerMethodField()
+    device_count = serializers.IntegerField(read_only=True, default=0)
+    last_update = serializers.SerializerMethodField()
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True)
+    installer_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Plant
+        fields = [
+            "id",
+            "name",
+            "location",
+            "total_capacity",
+            "current_generation",
+            "efficiency",
+            "device_count",
+            "status",
+            "last_update",
+            "owner_id",
+            "installer_id",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_current_generation(self, plant):
+        return getattr(plant, "current_generation", None)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_efficiency(self, plant):
+        return getattr(plant, "efficiency", None)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_last_update(self, plant):
+        return getattr(plant, "last_update", None)
+
+
+CONFIG_FIELDS = [
+    "plant_code",
+    "timezone",
+    "elevation_m",
+    "no_of_inverters",
+    "no_of_panels",
+    "panel_per_string",
+    "string_per_row",
+    "string_per_inverter",
+    "power_output_per_inverter_kw",
+    "power_output_per_panel_kw",
+    "total_area_m2",
+    "tracking",
+    "surface_tilt",
+    "surface_azimuth",
+    "axis_tilt",
+    "axis_azimuth",
+    "max_angle",
+    "backtrack",
+    "gcr",
+    "system_losses_pct",
+    "albedo",
+]
+
+
+class PlantDetailSerializer(PlantListSerializer):
+    """Seed 001's detail (``coordinates``, ``installationDate``) plus seed 000's configuration.
+    Writes accept this same shape; ``ownerId``/``installerId`` are validated by the service."""
+
+    name = serializers.CharField(max_length=128)
+    location = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    total_capacity = serializers.FloatField(source="total_power_output_kw", min_value=0.001)
+    coordinates = CoordinatesField()
+    installation_date = serializers.DateField(required=False, allow_null=True)
+    owner_id = serializers.IntegerField(required=False, allow_null=True)
+    installer_id = serializers.IntegerField(required=False, allow_null=True)
+    plant_code = serializers.CharField(max_length=32, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+
+    class Meta(PlantListSerializer.Meta):
+        fields = [
+            *PlantListSerializer.Meta.fields,
+            "coordinates",
+            "installation_date",
+            *CONFIG_FIELDS,
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "device_count", "status", "created_at", "updated_at"]
+
+
+class PanelSpecSerializer(serializers.ModelSerializer):
+    plant_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PanelSpec
+        exclude = ["plant"]
+        read_only_fields = ["id", "plant_id", "created_at", "updated_at"]
+
+
+class InverterDatasheetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InverterDatasheet
+        exclude = ["id", "device"]
+
+
+class MeterDatasheetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeterDatasheet
+        exclude = ["id", "device"]
+
+
+class StringBoxDatasheetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StringBoxDatasheet
+        exclude = ["id", "device"]
+
+
+class BessDatasheetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BessDatasheet
+        exclude = ["id", "device"]
+
+
+class PcsDatasheetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PcsDatasheet
+        exclude = ["id", "device"]
+
+
+DATASHEET_SERIALIZERS: dict[str, type[serializers.ModelSerializer]] = {
+    DeviceType.INVERTER: InverterDatasheetSerializer,
+    DeviceType.METER: MeterDatasheetSerializer,
+    DeviceType.STRING_MONITORING_BOX: StringBoxDatasheetSerializer,
+    DeviceType.BESS: BessDatasheetSerializer,
+    DeviceType.PCS: PcsDatasheetSerializer,
+}
+
+
+class DeviceListSerializer(serializers.ModelSerializer):
+    """Seed 001's device list item. Live figures are null until telemetry exists."""
+
+    plant_id = serializers.IntegerField(read_only=True)
+    status = serializers.SerializerMethodField()
+    current_output = serializers.SerializerMethodField()
+    efficiency = serializers.SerializerMethodField()
+    last_update = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = ["id", "plant_id", "name", "type", "status", "current_output", "efficiency", "last_update"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=PlantStatus.choices))
+    def get_status(self, device) -> str:
+        return getattr(device, "live_status", None) or "offline"
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_current_output(self, device):
+        return getattr(device, "current_output", None)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_efficiency(self, device):
+        return getattr(device, "efficiency", None)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_last_update(self, device):
+        return getattr(device, "last_update", None)
+
+
+class DeviceDetailSerializer(DeviceListSerializer):
+    """Seed 001's device detail plus registry fields and the typed ``datasheet``."""
+
+    plant_id = serializers.IntegerField()
+    name = serializers.CharField(max_length=128)
+    type = serializers.ChoiceField(choices=DeviceType.choices)
+    serial_number = serializers.CharField(max_length=64)
+    capacity = serializers.FloatField(source="capacity_kw", required=False, allow_null=True, min_value=0)
+    parent_id = serializers.IntegerField(required=False, allow_null=True)
+    last_communication = serializers.SerializerMethodField()
+    datasheet = serializers.DictField(required=False, allow_null=True, help_text="Fields depend on the device type.")
+
+    class Meta(DeviceListSerializer.Meta):
+        fields = [
+            *DeviceListSerializer.Meta.fields,
+            "model",
+            "serial_number",
+            "capacity",
+            "firmware",
+            "manufacturer",
+            "operational",
+            "commissioned_at",
+            "parent_id",
+            "last_communication",
+            "datasheet",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "current_output", "efficiency", "last_update", "created_at", "updated_at"]
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_last_communication(self, device):
+        return getattr(device, "last_communication", None)
+
+    def to_representation(self, device):
+        data = super().to_representation(device)
+        spec = DATASHEETS.get(device.type)
+        sheet = getattr(device, spec[1], None) if spec and hasattr(device, spec[1]) else None
+        data["datasheet"] = DATASHEET_SERIALIZERS[device.type](sheet).data if sheet is not None else None
+        return data
+
+    def validate(self, attrs):
+        device_type = attrs.get("type") or getattr(self.instance, "type", None)
+        datasheet = attrs.get("datasheet")
+        if datasheet:
+            serializer_class = DATASHEET_SERIALIZERS.get(device_type)
+            if serializer_class is None:
+                raise serializers.ValidationError({"datasheet": f"A {device_type} has no datasheet."})
+            sheet = serializer_class(data=datasheet, partial=self.partial or self.instance is not None)
+            if not sheet.is_valid():
+                raise serializers.ValidationError({"datasheet": sheet.errors})
+            attrs["datasheet"] = dict(sheet.validated_data)
+        return attrs
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    granted_by = serializers.IntegerField(source="granted_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlantMembership
+        fields = ["user_id", "username", "name", "email", "role", "granted_by", "created_at"]
+        read_only_fields = fields
+
+
+class MemberGrantSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(required=False)
+    email = serializers.EmailField(required=False)
+    role = serializers.ChoiceField(choices=[(r.value, r.label) for r in GRANTABLE_ROLES])
+
+    def validate(self, attrs):
+        if not attrs.get("user_id") and not attrs.get("email"):
+            raise serializers.ValidationError({"user_id": "Give userId or email."})
+        return attrs
+
+
+class MemberRevokeSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()

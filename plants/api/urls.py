@@ -1,3 +1,19 @@
-"""URL patterns of the plants API, without trailing slashes."""
+"""URL patterns of the plants API (no trailing slashes)."""
 
-urlpatterns: list = []
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from plants.choices import DEVICE_GROUPS
+
+from . import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("plants", views.PlantViewSet, basename="plant")
+router.register("devices", views.DeviceViewSet, basename="device")
+
+_groups = "|".join(DEVICE_GROUPS)
+
+urlpatterns = [
+    *router.urls,
+    re_path(rf"^devices/(?P<group>{_groups})$", views.DeviceGroupListView.as_view(), name="device-group"),
+]

@@ -1,1 +1,276 @@
-"""Views of the plants API (mounted at /api/ and /api/v1/)."""
+"""Views of the plants API. Every queryset is plant-scoped by ``PlantScopedViewSet``; writes go
+through ``plants.services``, which re-check rights inside the transaction."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+
+from plants import services
+from plants.access import PlantAction
+from plants.choices import DEVICE_GROUPS
+from plants.filters import DeviceFilter, PlantFilter
+from plants.models import Device, PanelSpec, PlantMembership
+from plants.selectors import device_list_visible_to, plant_list_visible_to
+from solarhub.api.scoping import PlantScopedViewSet
+
+from .serializers import (
+    DeviceDetailSerializer,
+    DeviceListSerializer,
+    MemberGrantSerializer,
+    MemberRevokeSerializer,
+    MemberSerializer,
+    PanelSpecSerializer,
+    PlantDetailSerializer,
+    PlantListSerializer,
+)
+
+DEVICE_FIELDS = (
+    "name", "type", "serial_number", "manufacturer", "model", "firmware", "capacity_kw",
+    "commissioned_at", "operational", "parent_id",
+)  # fmt: skip
+
+
+def _plant_data(validated: dict) -> dict:
+    data = dict(validated)
+    for key, field in (("owner_id", "owner"), ("installer_id", "installer")):
+        if key in data:
+            user_id = data.pop(key)
+            data[field] = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
+            if user_id is not None and data[field] is None:
+                raise exceptions.ValidationError({key: ["Unknown user."]})
+    data.pop("device_count", None)
+    return data
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["plants"], summary="Plants you may see (seed 001 list shape)"),
+    retrieve=extend_schema(tags=["plants"], summary="One plant (seed 001 detail + configuration)"),
+    create=extend_schema(tags=["plants"], summary="Create a plant (installers, plant admins)"),
+    update=extend_schema(tags=["plants"]),
+    partial_update=extend_schema(tags=["plants"]),
+    destroy=extend_schema(tags=["plants"], summary="Delete a plant and all its data (plant admins)"),
+)
+class PlantViewSet(PlantScopedViewSet):
+    plant_scope_field = "id"
+    lookup_value_regex = r"\d+"
+    filterset_class = PlantFilter
+    search_fields = ["name", "location", "plant_code"]
+    ordering_fields = ["id", "name", "total_power_output_kw", "created_at"]
+    plant_actions = {
+        "list": None,
+        "retrieve": None,
+        "update": PlantAction.CHANGE_PLANT,
+        "partial_update": PlantAction.CHANGE_PLANT,
+        "destroy": PlantAction.DELETE_PLANT,
+        "devices": None,
+        "panel_specs": None,
+        "members": PlantAction.MANAGE_MEMBERS,
+        "member_revoke": PlantAction.MANAGE_MEMBERS,
+    }
+
+    def get_queryset(self):
+        return plant_list_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return PlantListSerializer if self.action == "list" else PlantDetailSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = PlantDetailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plant = services.plant_create(by=request.user, data=_plant_data(serializer.validated_data))
+        return Response(
+            PlantDetailSerializer(self.get_queryset().get(pk=plant.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    def update(self, request, *args, **kwargs):
+        plant = self.get_object()  # 404 when invisible, 403 when not allowed
+        serializer = PlantDetailSerializer(plant, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        services.plant_update(by=request.user, plant_id=plant.pk, data=_plant_data(serializer.validated_data))
+        return Response(PlantDetailSerializer(self.get_queryset().get(pk=plant.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        plant = self.get_object()
+        services.plant_delete(by=request.user, plant_id=plant.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(tags=["devices"], summary="Devices of one plant", responses=DeviceListSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="devices")
+    def devices(self, request, pk=None):
+        plant = self.get_object()
+        queryset = DeviceFilter(request.query_params, queryset=Device.objects.filter(plant=plant)).qs
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(DeviceListSerializer(page, many=True).data)
+
+    @extend_schema(tags=["devices"], request=DeviceDetailSerializer, responses={201: DeviceDetailSerializer})
+    @devices.mapping.post
+    def devices_create(self, request, pk=None):
+        plant = self.get_object()
+        data = {**request.data, "plantId": plant.pk} if isinstance(request.data, dict) else request.data
+        return _create_device(request, data, plant_in_url=True)
+
+    @extend_schema(tags=["plants"], summary="Panel specs of a plant", responses=PanelSpecSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="panel-specs")
+    def panel_specs(self, request, pk=None):
+        plant = self.get_object()
+        return Response(PanelSpecSerializer(PanelSpec.objects.filter(plant=plant), many=True).data)
+
+    @extend_schema(tags=["plants"], request=PanelSpecSerializer, responses={201: PanelSpecSerializer})
+    @panel_specs.mapping.post
+    def panel_specs_create(self, request, pk=None):
+        plant = self.get_object()
+        serializer = PanelSpecSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        spec = services.panel_spec_create(by=request.user, plant_id=plant.pk, data=serializer.validated_data)
+        return Response(PanelSpecSerializer(spec).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["plants"],
+        summary="Members of a plant (owners, installers, admins)",
+        responses=MemberSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="members")
+    def members(self, request, pk=None):
+        plant = self.get_object()
+        memberships = PlantMembership.objects.filter(plant=plant).select_related("user").order_by("id")
+        return Response(MemberSerializer(memberships, many=True).data)
+
+    @extend_schema(tags=["plants"], request=MemberGrantSerializer, responses={201: MemberSerializer})
+    @members.mapping.post
+    def members_grant(self, request, pk=None):
+        plant = self.get_object()
+        serializer = MemberGrantSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        User = get_user_model()
+        lookup = serializer.validated_data
+        user = (
+            User.objects.filter(pk=lookup["user_id"]).first()
+            if lookup.get("user_id")
+            else User.objects.filter(email__iexact=lookup["email"]).first()
+        )
+        if user is None or not user.is_active:
+            raise exceptions.ValidationError({"user_id": ["Unknown user."]})
+        membership = services.membership_grant(by=request.user, plant_id=plant.pk, user=user, role=lookup["role"])
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(tags=["plants"], request=MemberRevokeSerializer, responses={204: None})
+    @members.mapping.delete
+    def members_revoke(self, request, pk=None):
+        plant = self.get_object()
+        serializer = MemberRevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.membership_revoke(by=request.user, plant_id=plant.pk, user_id=serializer.validated_data["user_id"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(tags=["plants"], request=None, responses={204: None}, operation_id="plants_member_destroy")
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>\d+)", url_name="member-detail")
+    def member_revoke(self, request, pk=None, user_id=None):
+        plant = self.get_object()
+        services.membership_revoke(by=request.user, plant_id=plant.pk, user_id=int(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def required_plant_action(self):
+        if self.action == "members" and self.request.method == "GET":
+            return PlantAction.MANAGE_MEMBERS
+        if self.action in ("members", "devices", "panel_specs"):
+            return None  # writes are checked by the service inside its transaction
+        return super().required_plant_action()
+
+
+def _create_device(request, data, *, plant_in_url: bool) -> Response:
+    serializer = DeviceDetailSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    validated = dict(serializer.validated_data)
+    fields = {key: validated[key] for key in DEVICE_FIELDS if key in validated}
+    if "capacity_kw" in validated:
+        fields["capacity_kw"] = validated["capacity_kw"]
+    try:
+        device = services.device_create(
+            by=request.user, plant_id=validated["plant_id"], data=fields, datasheet=validated.get("datasheet")
+        )
+    except exceptions.NotFound:
+        if plant_in_url:
+            raise
+        raise exceptions.ValidationError({"plant_id": ["Unknown plant."]}) from None
+    device = Device.objects.select_related(*_SHEETS).get(pk=device.pk)
+    return Response(DeviceDetailSerializer(device).data, status=status.HTTP_201_CREATED)
+
+
+_SHEETS = ("inverter_datasheet", "meter_datasheet", "string_box_datasheet", "bess_datasheet", "pcs_datasheet")
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["devices"], summary="Devices you may see (seed 001 list shape)"),
+    retrieve=extend_schema(tags=["devices"], summary="One device with its datasheet"),
+    create=extend_schema(tags=["devices"], summary="Register a device (plantId in the body)"),
+    update=extend_schema(tags=["devices"]),
+    partial_update=extend_schema(tags=["devices"]),
+    destroy=extend_schema(tags=["devices"]),
+)
+class DeviceViewSet(PlantScopedViewSet):
+    queryset = Device.objects.all()
+    lookup_value_regex = r"\d+"
+    filterset_class = DeviceFilter
+    search_fields = ["name", "serial_number", "model", "manufacturer"]
+    ordering_fields = ["id", "name", "type", "created_at"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.select_related(*_SHEETS)
+        return queryset
+
+    def get_serializer_class(self):
+        return DeviceListSerializer if self.action == "list" else DeviceDetailSerializer
+
+    def create(self, request, *args, **kwargs):
+        return _create_device(request, request.data, plant_in_url=False)
+
+    def update(self, request, *args, **kwargs):
+        device = self.get_object()
+        serializer = DeviceDetailSerializer(device, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        validated = dict(serializer.validated_data)
+        fields = {key: validated[key] for key in DEVICE_FIELDS if key in validated}
+        if "plant_id" in validated:
+            fields["plant_id"] = validated["plant_id"]
+        try:
+            services.device_update(by=request.user, device=device, data=fields, datasheet=validated.get("datasheet"))
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"plant_id": ["Unknown plant."]}) from None
+        return Response(DeviceDetailSerializer(self.get_queryset().get(pk=device.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.device_delete(by=request.user, device=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["devices"],
+        operation_id="devices_group_list",
+        summary="Devices of one kind (seed 000 grouped routes)",
+        parameters=[OpenApiParameter("group", str, OpenApiParameter.PATH, enum=list(DEVICE_GROUPS))],
+    )
+)
+class DeviceGroupListView(ListAPIView):
+    """``/devices/inverters``, ``/devices/wms``, ``/devices/string-monitoring``,
+    ``/devices/abt-meters``, ``/devices/bess``, ``/devices/pcs``."""
+
+    serializer_class = DeviceListSerializer
+    filterset_class = DeviceFilter
+
+    queryset = Device.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Device.objects.none()
+        device_type = DEVICE_GROUPS.get(self.kwargs["group"])
+        if device_type is None:
+            raise exceptions.NotFound()
+        return device_list_visible_to(self.request.user).filter(type=device_type)

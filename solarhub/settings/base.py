@@ -255,6 +255,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UserTypeEnum": "accounts.choices.UserType",
         "RegistrableUserTypeEnum": "accounts.choices.REGISTRABLE_USER_TYPES",
+        "JobStatusEnum": "solarhub.models.JobStatus",
+        "PlantStatusEnum": "plants.choices.PlantStatus",
     },
 }
 

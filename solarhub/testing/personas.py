@@ -17,6 +17,8 @@ __all__ = [
     "api_client_for",
     "customer",
     "installer",
+    "make_plant",
+    "other_installer",
     "other_plant",
     "outsider",
     "own_plant",
@@ -69,14 +71,41 @@ def anonymous():
     return None
 
 
+def make_plant(*, name: str, owner=None, installer=None, **fields) -> Plant:
+    """A valid fixed-tilt plant with memberships synced, as the services would create it."""
+    from plants.services import plant_memberships_sync
+
+    defaults = {
+        "plant_code": f"T-{name[:20].upper().replace(' ', '-')}",
+        "latitude": 37.77,
+        "longitude": -122.42,
+        "timezone": "America/Los_Angeles",
+        "total_power_output_kw": 500.0,
+        "surface_tilt": 20.0,
+        "surface_azimuth": 180.0,
+    }
+    plant = Plant.objects.create(name=name, owner=owner, installer=installer, **{**defaults, **fields})
+    plant_memberships_sync(plant=plant)
+    return plant
+
+
+@pytest.fixture
+def other_installer(db):
+    return user_create(
+        email="rival@example.com", password="x-Pass-1234", username="rival", user_type=UserType.INSTALLER
+    )
+
+
 @pytest.fixture
 def own_plant(customer, installer):
-    return Plant.objects.create(name="Own plant", owner=customer, installer=installer)
+    """Owned by ``customer``, installed by ``installer``."""
+    return make_plant(name="Own plant", owner=customer, installer=installer)
 
 
 @pytest.fixture
-def other_plant(outsider):
-    return Plant.objects.create(name="Other plant", owner=outsider)
+def other_plant(outsider, other_installer):
+    """Owned by ``outsider``, installed by ``other_installer``: nobody else's business."""
+    return make_plant(name="Other plant", owner=outsider, installer=other_installer)
 
 
 @pytest.fixture

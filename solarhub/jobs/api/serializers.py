@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from solarhub.models import Job
+from solarhub.models import Job, JobStatus
 
 
 def job_status_url(job: Job, request) -> str:
@@ -15,7 +15,7 @@ class JobAcceptedSerializer(serializers.Serializer):
     """The 202 body every job-starting endpoint answers."""
 
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["queued", "running", "completed", "failed"])
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     status_url = serializers.CharField()
 
 
