@@ -21,7 +21,6 @@ def pytest_report_header(config):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (throttle counters, login attempts)."""
-    from django.core.cache import cache
+    from solarhub.testing.services import cache_clear_own_keys
 
-    cache.clear()
-    return
+    cache_clear_own_keys()

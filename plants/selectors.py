@@ -22,7 +22,9 @@ def plant_ids_visible_to(user) -> QuerySet:
 
 def plant_list_visible_to(user) -> QuerySet[Plant]:
     """Plants with their device count, in one query (no N+1 however many plants)."""
-    return Plant.objects.filter(id__in=plant_ids_visible_to(user)).annotate(device_count=Count("devices"))
+    return (
+        Plant.objects.filter(id__in=plant_ids_visible_to(user)).annotate(device_count=Count("devices")).order_by("id")
+    )
 
 
 _DATASHEET_RELATIONS = (

@@ -70,7 +70,13 @@ class PlantViewSet(PlantScopedViewSet):
         "devices": None,
         "panel_specs": None,
         "members": PlantAction.MANAGE_MEMBERS,
-        "member_revoke": PlantAction.MANAGE_MEMBERS,
+        # writes below are re-checked by the service inside its transaction; the object check
+        # here only has to let a visible plant through (invisible ones 404 in get_object)
+        "devices_create": None,
+        "panel_specs_create": None,
+        "members_grant": None,
+        "members_revoke": None,
+        "member_revoke": None,
     }
 
     def get_queryset(self):
@@ -111,7 +117,8 @@ class PlantViewSet(PlantScopedViewSet):
     @devices.mapping.post
     def devices_create(self, request, pk=None):
         plant = self.get_object()
-        data = {**request.data, "plantId": plant.pk} if isinstance(request.data, dict) else request.data
+        # the parser has already turned camelCase keys into snake_case
+        data = {**request.data, "plant_id": plant.pk} if isinstance(request.data, dict) else request.data
         return _create_device(request, data, plant_in_url=True)
 
     @extend_schema(tags=["plants"], summary="Panel specs of a plant", responses=PanelSpecSerializer(many=True))
@@ -173,13 +180,6 @@ class PlantViewSet(PlantScopedViewSet):
         plant = self.get_object()
         services.membership_revoke(by=request.user, plant_id=plant.pk, user_id=int(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def required_plant_action(self):
-        if self.action == "members" and self.request.method == "GET":
-            return PlantAction.MANAGE_MEMBERS
-        if self.action in ("members", "devices", "panel_specs"):
-            return None  # writes are checked by the service inside its transaction
-        return super().required_plant_action()
 
 
 def _create_device(request, data, *, plant_in_url: bool) -> Response:

@@ -1,0 +1,98 @@
+"""Every API route x method x persona x {own plant, other plant} answers the status the matrix
+says, and every route has a matrix entry (a new route without one fails here)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import transaction
+
+from plants.choices import DeviceType, PlantRole
+from plants.models import Device, PlantMembership
+from solarhub.jobs.handlers import SELFCHECK
+from solarhub.models import Job
+from solarhub.testing.matrix import PERSONAS, Route, World, api_routes
+from solarhub.testing.personas import api_client_for
+
+APPS_WITH_MATRIX = ["solarhub", "accounts", "plants", "telemetry", "alarms", "reports", "twins", "forecasting"]
+
+
+def all_routes() -> list[Route]:
+    routes: list[Route] = []
+    for app in APPS_WITH_MATRIX:
+        try:
+            module = importlib.import_module(f"{app}.tests.matrix")
+        except ModuleNotFoundError:
+            continue
+        routes.extend(module.MATRIX)
+    return routes
+
+
+ROUTES = all_routes()
+
+
+@pytest.fixture
+def world(db, personas, own_plant, other_plant) -> World:
+    from accounts.services import user_create
+
+    devices = {
+        "own": Device.objects.create(plant=own_plant, type=DeviceType.INVERTER, name="Inv A", serial_number="OWN-1"),
+        "other": Device.objects.create(
+            plant=other_plant, type=DeviceType.INVERTER, name="Inv B", serial_number="OTH-1"
+        ),
+    }
+    viewers = {}
+    for target, plant in (("own", own_plant), ("other", other_plant)):
+        viewer = user_create(email=f"viewer-{target}@example.com", password="x-Pass-1234", username=f"viewer-{target}")
+        PlantMembership.objects.create(user=viewer, plant=plant, role=PlantRole.VIEWER)
+        viewers[target] = viewer
+    jobs = {
+        "own": Job.objects.create(kind=SELFCHECK, plant=own_plant),
+        "other": Job.objects.create(kind=SELFCHECK, plant=other_plant),
+    }
+    grantee = user_create(email="grantee@example.com", password="x-Pass-1234", username="grantee")
+    return World(
+        users=personas,
+        plants={"own": own_plant, "other": other_plant},
+        devices=devices,
+        viewers=viewers,
+        jobs=jobs,
+        extra={"grantee": grantee},
+    )
+
+
+def test_every_api_route_has_a_matrix_entry():
+    covered = {(route.name, route.method) for route in ROUTES}
+    missing = sorted(api_routes() - covered)
+    assert not missing, f"routes without a permission-matrix entry: {missing}"
+    stale = sorted(covered - api_routes())
+    assert not stale, f"matrix entries for routes that do not exist: {stale}"
+
+
+def test_every_entry_names_every_persona():
+    for route in ROUTES:
+        for _, expected in route.targets():
+            assert set(expected) == set(PERSONAS), route
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.name}")
+def test_route_answers_each_persona_as_the_matrix_says(route: Route, world: World):
+    failures = []
+    for target, expected in route.targets():
+        for persona in PERSONAS:
+            # Each request runs in a savepoint rolled back afterwards: a DELETE by one persona
+            # does not change what the next one sees.
+            with transaction.atomic():
+                client = api_client_for(world.users[persona])
+                body = route.body(world, target) if route.body else None
+                path = route.path(world, target)
+                response = getattr(client, route.method.lower())(path, body, format=route.format)
+                transaction.set_rollback(True)
+            if response.status_code != expected[persona]:
+                failures.append(
+                    f"{persona} on {target}: {response.status_code} != {expected[persona]} {response.content[:200]!r}"
+                )
+            if response.status_code >= 400 and response.status_code != 503:
+                assert "error_code" in response.json(), (persona, target, response.content)
+    assert not failures, "\n".join(failures)
