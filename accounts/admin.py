@@ -3,12 +3,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from solarhub.admin import PlatformAdminPermissions
+
 from .choices import UserType
 from .models import User, UserSetting
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PlatformAdminPermissions, DjangoUserAdmin):
     list_display = ("username", "email", "name", "user_type", "is_active", "last_login")
     list_filter = ("user_type", "is_active", "is_staff")
     search_fields = ("username", "email", "name", "company_name", "installation_id")
@@ -22,6 +24,14 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # Plant admins manage accounts, but only superusers hand out superuser rights or raw
+        # Django permissions: no escalation from plant_admin to superuser through this form.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "groups", "user_permissions"]
+        return readonly
+
     def save_model(self, request, obj, form, change):
         # plant_admin is the platform-operator type: such users work in this admin.
         if obj.user_type == UserType.PLANT_ADMIN:
@@ -34,7 +44,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(UserSetting)
-class UserSettingAdmin(admin.ModelAdmin):
+class UserSettingAdmin(PlatformAdminPermissions, admin.ModelAdmin):
     list_display = ("user", "theme", "default_plant", "updated_at")
     list_filter = ("theme",)
     search_fields = ("user__username", "user__email")

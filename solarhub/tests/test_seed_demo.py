@@ -1,4 +1,5 @@
-"""`seed_demo` creates the demo accounts make run prints, and running it again changes nothing."""
+"""`seed_demo` creates the demo accounts make run prints plus the demo plants and devices, and
+running it again changes nothing. Each demo customer sees only their own plants."""
 
 from __future__ import annotations
 
@@ -9,23 +10,154 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from accounts.choices import UserType
+from plants.choices import DeviceType, PlantRole, Tracking
+from plants.models import DATASHEETS, Device, PanelSpec, Plant, PlantMembership
 from solarhub.demo import DEMO_USERS
+from solarhub.testing.personas import api_client_for
 
 pytestmark = pytest.mark.django_db
 
+ROOFTOP, FARM, HOME = "DEMO-ROOF-01", "DEMO-FARM-01", "DEMO2-HOME-01"
 
-def test_seed_demo_is_idempotent_and_prints_working_credentials():
+
+def _seed() -> str:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
-    first = list(get_user_model().objects.order_by("id").values_list("id", "username", "password"))
-    call_command("seed_demo", stdout=io.StringIO())
-    assert list(get_user_model().objects.order_by("id").values_list("id", "username", "password")) == first
+    return out.getvalue()
 
-    printed = out.getvalue()
+
+def _snapshot() -> dict:
+    """Every row the seeder writes, with the columns a re-run could touch."""
+    return {
+        "users": list(get_user_model().objects.order_by("id").values_list("id", "username", "password")),
+        "plants": list(Plant.objects.order_by("id").values_list("id", "plant_code", "owner_id", "updated_at")),
+        "panel_specs": list(PanelSpec.objects.order_by("id").values_list("id", "plant_id", "updated_at")),
+        "devices": list(Device.objects.order_by("id").values_list("id", "serial_number", "parent_id", "updated_at")),
+        "memberships": list(PlantMembership.objects.order_by("id").values_list("id", "user_id", "plant_id", "role")),
+        "datasheets": {rel: model.objects.count() for _type, (model, rel) in DATASHEETS.items()},
+    }
+
+
+@pytest.fixture
+def seeded() -> str:
+    return _seed()
+
+
+def _user(username: str):
+    return get_user_model().objects.get(username=username)
+
+
+def test_seed_demo_is_idempotent_and_prints_working_credentials(seeded):
+    first = _snapshot()
+    second_output = _seed()
+    assert _snapshot() == first
+    assert "created" not in second_output  # everything already existed
+
     for demo in DEMO_USERS:
-        assert f"username={demo.username}" in printed and f"password={demo.password}" in printed
+        assert f"username={demo.username}" in seeded and f"password={demo.password}" in seeded
         user = authenticate(username=demo.username, password=demo.password)
         assert user is not None and user.user_type == demo.user_type
-    admin = get_user_model().objects.get(username="admin")
+    assert "username=admin " in seeded  # CI greps for it
+    admin = _user("admin")
     assert admin.user_type == UserType.PLANT_ADMIN and admin.is_staff and admin.is_superuser
     assert {demo.user_type for demo in DEMO_USERS} == {UserType.PLANT_ADMIN, UserType.INSTALLER, UserType.CUSTOMER}
+    for code in (ROOFTOP, FARM, HOME):
+        assert f"plant {code}" in seeded
+
+
+def test_seed_demo_recreates_only_what_is_missing(seeded):
+    Device.objects.filter(serial_number="SMB-F101").delete()
+    PanelSpec.objects.filter(plant__plant_code=HOME).delete()
+    counts = (Device.objects.count(), PanelSpec.objects.count())
+    _seed()
+    assert (Device.objects.count(), PanelSpec.objects.count()) == (counts[0] + 1, counts[1] + 1)
+    box = Device.objects.get(serial_number="SMB-F101")
+    assert box.parent.serial_number == "HS1150-2401-0001" and box.string_box_datasheet.no_strings == 15
+
+
+def test_demo_plants_have_owner_installer_and_synced_memberships(seeded):
+    demo, demo2, installer = _user("demo"), _user("demo2"), _user("installer1")
+    plants = {p.plant_code: p for p in Plant.objects.all()}
+    assert set(plants) == {ROOFTOP, FARM, HOME}
+    for code, owner in ((ROOFTOP, demo), (FARM, demo), (HOME, demo2)):
+        plant = plants[code]
+        assert (plant.owner, plant.installer) == (owner, installer)
+        roles = dict(plant.memberships.values_list("user_id", "role"))
+        assert roles == {owner.pk: PlantRole.OWNER, installer.pk: PlantRole.INSTALLER}
+    assert demo2.user_type == UserType.CUSTOMER
+
+    roof, farm = plants[ROOFTOP], plants[FARM]
+    assert roof.tracking == Tracking.FIXED and roof.surface_tilt and roof.surface_azimuth == 180
+    assert 90 <= roof.total_power_output_kw <= 120
+    assert farm.tracking == Tracking.SINGLE_AXIS and 4500 <= farm.total_power_output_kw <= 5500
+    assert (farm.axis_azimuth, farm.max_angle, farm.backtrack) == (180, 60, True)
+    assert 0.3 <= farm.gcr <= 0.4
+
+
+@pytest.mark.parametrize("code", [ROOFTOP, FARM, HOME])
+def test_demo_plant_panel_spec_is_a_full_datasheet(seeded, code):
+    spec = PanelSpec.objects.get(plant__plant_code=code)
+    assert 400 <= spec.p_max_w <= 550
+    for name in (
+        "v_oc_v", "i_sc_a", "v_mp_v", "i_mp_a", "efficiency_pct", "coefficient_pmax_pct", "coefficient_voc_pct",
+        "coefficient_isc_pct", "t_noct_c", "dimension_length_mm", "dimension_width_mm", "weight_kg", "cell_count",
+    ):  # fmt: skip
+        assert getattr(spec, name) is not None, name
+    assert spec.v_mp_v * spec.i_mp_a == pytest.approx(spec.p_max_w, rel=0.01)
+    area_m2 = spec.dimension_length_mm * spec.dimension_width_mm / 1e6
+    assert spec.p_max_w / area_m2 / 10 == pytest.approx(spec.efficiency_pct, abs=0.2)
+    assert spec.coefficient_pmax_pct < 0 < spec.coefficient_isc_pct
+
+
+@pytest.mark.parametrize(("code", "abt"), [(ROOFTOP, False), (FARM, True), (HOME, False)])
+def test_demo_plant_devices_have_types_parents_and_datasheets(seeded, code, abt):
+    devices = list(Device.objects.filter(plant__plant_code=code).select_related("parent"))
+    by_type: dict[str, list[Device]] = {}
+    for device in devices:
+        by_type.setdefault(device.type, []).append(device)
+    assert {DeviceType.INVERTER, DeviceType.STRING_MONITORING_BOX, DeviceType.WEATHER_STATION, DeviceType.METER} == set(
+        by_type
+    )
+    assert len(by_type[DeviceType.WEATHER_STATION]) == 1 and len(by_type[DeviceType.METER]) == 1
+    for device in devices:
+        expected_parent = DeviceType.INVERTER if device.type == DeviceType.STRING_MONITORING_BOX else None
+        assert (device.parent.type if device.parent else None) == expected_parent, device
+        if device.parent:
+            assert device.parent.plant_id == device.plant_id
+        if device.type in DATASHEETS:
+            assert hasattr(device, DATASHEETS[device.type][1]), f"{device} has no datasheet"
+    for inverter in by_type[DeviceType.INVERTER]:
+        sheet = inverter.inverter_datasheet
+        assert sheet.nominal_output_power_kw and sheet.european_efficiency_pct and sheet.phases
+        assert sheet.mpp_range_min_v < sheet.mpp_range_max_v <= sheet.max_input_v
+        assert inverter.children.exists()  # every inverter feeds at least one string box
+    for box in by_type[DeviceType.STRING_MONITORING_BOX]:
+        assert box.string_box_datasheet.no_strings >= 1
+    assert by_type[DeviceType.METER][0].meter_datasheet.is_abt is abt
+
+
+def test_farm_strings_add_up(seeded):
+    farm = Plant.objects.get(plant_code=FARM)
+    boxes = Device.objects.filter(plant=farm, type=DeviceType.STRING_MONITORING_BOX).select_related(
+        "string_box_datasheet"
+    )
+    strings = sum(box.string_box_datasheet.no_strings for box in boxes)
+    assert strings == farm.no_of_inverters * farm.string_per_inverter
+    assert strings * farm.panel_per_string == farm.no_of_panels
+
+
+def _plant_ids_seen_by(username: str) -> set[int]:
+    response = api_client_for(_user(username)).get("/api/plants")
+    assert response.status_code == 200
+    assert isinstance(response.json(), list)
+    return {item["id"] for item in response.json()}
+
+
+def test_each_demo_account_sees_exactly_its_plants_through_the_api(seeded):
+    ids = dict(Plant.objects.values_list("plant_code", "id"))
+    assert _plant_ids_seen_by("demo") == {ids[ROOFTOP], ids[FARM]}
+    assert _plant_ids_seen_by("demo2") == {ids[HOME]}
+    assert _plant_ids_seen_by("installer1") == {ids[ROOFTOP], ids[FARM], ids[HOME]}
+    assert _plant_ids_seen_by("admin") == set(ids.values())
+    # and demo cannot open demo2's plant either
+    assert api_client_for(_user("demo")).get(f"/api/plants/{ids[HOME]}").status_code == 404
