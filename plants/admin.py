@@ -34,7 +34,7 @@ from .models import (
     PlantMembership,
     StringBoxDatasheet,
 )
-from .services import _validate_mounting, plant_code_generate, plant_memberships_sync
+from .services import plant_code_generate, plant_memberships_sync, plant_mounting_validate
 
 AUDIT_FIELDS = ("created_at", "updated_at")
 
@@ -71,7 +71,7 @@ class PlantAdminForm(forms.ModelForm):
         # Fixed-tilt plants need tilt/azimuth, trackers axis azimuth, max angle and GCR —
         # the same rule the API's plant_create/plant_update enforce.
         try:
-            _validate_mounting(self.instance)
+            plant_mounting_validate(self.instance)
         except ValidationError as exc:
             self._update_errors(exc)
 

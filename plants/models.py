@@ -14,7 +14,7 @@ from django.db.models import Q
 from .choices import BatteryChemistry, DeviceType, PlantRole, PlantStatus, Tracking
 from .validators import validate_timezone
 
-_positive = [MinValueValidator(0.0, message="Must be positive.")]
+_positive = [MinValueValidator(0.0, message="Must not be negative.")]
 
 
 def _pct(minimum: float = 0.0, maximum: float = 100.0):

@@ -58,7 +58,7 @@ def _full_clean(instance, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=True)
 
 
-def _validate_mounting(plant: Plant) -> None:
+def plant_mounting_validate(plant: Plant) -> None:
     from .choices import Tracking
 
     missing = []
@@ -92,7 +92,7 @@ def plant_create(*, by, data: dict[str, Any]) -> Plant:
     _check_owner(plant.owner)
     _check_installer(plant.installer)
     _full_clean(plant)
-    _validate_mounting(plant)
+    plant_mounting_validate(plant)
     plant.save()
     plant_memberships_sync(plant=plant)
     return plant
@@ -113,7 +113,7 @@ def plant_update(*, by, plant_id: int, data: dict[str, Any]) -> Plant:
     _check_owner(plant.owner)
     _check_installer(plant.installer)
     _full_clean(plant)
-    _validate_mounting(plant)
+    plant_mounting_validate(plant)
     plant.save()
     plant_memberships_sync(plant=plant)
     return plant
