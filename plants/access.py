@@ -20,13 +20,16 @@ class PlantAction(StrEnum):
     MANAGE_DEVICES = "manage_devices"  # device and panel-spec definitions
     CHANGE_PLANT = "change_plant"  # the plant's own definition
     MANAGE_MEMBERS = "manage_members"  # grant/revoke engineer, operator, viewer
+    MANAGE_KEYS = "manage_keys"  # create/revoke the plant's telemetry ingest keys
     DELETE_PLANT = "delete_plant"  # drops the plant and all of its data: platform admins only
 
 
 # Ordered from most to least powerful. Customers (owners) are read-only on definitions but run
 # their plant: they operate, push data and decide who else may look.
 ROLE_ACTIONS: dict[str, frozenset[PlantAction]] = {
-    PlantRole.OWNER: frozenset({PlantAction.VIEW, PlantAction.OPERATE, PlantAction.INGEST, PlantAction.MANAGE_MEMBERS}),
+    PlantRole.OWNER: frozenset(
+        {PlantAction.VIEW, PlantAction.OPERATE, PlantAction.INGEST, PlantAction.MANAGE_MEMBERS, PlantAction.MANAGE_KEYS}
+    ),
     PlantRole.INSTALLER: frozenset(
         {
             PlantAction.VIEW,
@@ -35,6 +38,7 @@ ROLE_ACTIONS: dict[str, frozenset[PlantAction]] = {
             PlantAction.MANAGE_DEVICES,
             PlantAction.CHANGE_PLANT,
             PlantAction.MANAGE_MEMBERS,
+            PlantAction.MANAGE_KEYS,
         }
     ),
     PlantRole.ENGINEER: frozenset({PlantAction.VIEW, PlantAction.OPERATE, PlantAction.INGEST}),
@@ -86,3 +90,22 @@ def may_create_plants(user) -> bool:
     return is_platform_admin(user) or (
         user is not None and user.is_authenticated and user.user_type == UserType.INSTALLER
     )
+
+
+def plant_ids_with_action(user, action: PlantAction):
+    """Ids of the plants where ``user`` may do ``action``, as a lazy subquery."""
+    from django.db.models import Q
+
+    from .models import Plant, PlantMembership
+
+    if is_platform_admin(user):
+        return Plant.objects.values("id")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Plant.objects.none().values("id")
+    roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+    condition = Q(id__in=PlantMembership.objects.filter(user=user, role__in=roles).values("plant_id"))
+    if PlantRole.OWNER in roles:
+        condition |= Q(owner=user)
+    if PlantRole.INSTALLER in roles:
+        condition |= Q(installer=user)
+    return Plant.objects.filter(condition).values("id")

@@ -122,8 +122,11 @@ def plant_update(*, by, plant_id: int, data: dict[str, Any]) -> Plant:
 @transaction.atomic
 def plant_delete(*, by, plant_id: int) -> None:
     from solarhub.api.scoping import plant_lock_for
+    from telemetry.services import readings_purge
 
-    plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.DELETE_PLANT).delete()
+    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.DELETE_PLANT)
+    readings_purge(device_ids=list(plant.devices.values_list("id", flat=True)))
+    plant.delete()
 
 
 @transaction.atomic
@@ -226,8 +229,10 @@ def device_update(*, by, device: Device, data: dict[str, Any], datasheet: dict[s
 @transaction.atomic
 def device_delete(*, by, device: Device) -> None:
     from solarhub.api.scoping import plant_lock_for
+    from telemetry.services import readings_purge
 
     plant_lock_for(user=by, plant_id=device.plant_id, action=PlantAction.MANAGE_DEVICES)
+    readings_purge(device_ids=[device.pk])
     device.delete()
 
 

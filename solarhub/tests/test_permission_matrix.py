@@ -52,13 +52,19 @@ def world(db, personas, own_plant, other_plant) -> World:
         "other": Job.objects.create(kind=SELFCHECK, plant=other_plant),
     }
     grantee = user_create(email="grantee@example.com", password="x-Pass-1234", username="grantee")
+    from telemetry.models import IngestKey
+
+    keys = {
+        target: IngestKey.objects.create(plant=plant, name="k", prefix=f"p{target}", key_hash="0" * 64)
+        for target, plant in (("own", own_plant), ("other", other_plant))
+    }
     return World(
         users=personas,
         plants={"own": own_plant, "other": other_plant},
         devices=devices,
         viewers=viewers,
         jobs=jobs,
-        extra={"grantee": grantee},
+        extra={"grantee": grantee, "keys": keys},
     )
 
 

@@ -1,1 +1,63 @@
 """Serializers of the telemetry API."""
+
+from rest_framework import serializers
+
+from telemetry.models import IngestKey
+
+
+class IngestErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the reading in the batch (CSV: data row, 0-based).")
+    field = serializers.CharField(help_text="deviceId, timestamp, metrics.<key> ...")
+    message = serializers.CharField()
+
+
+class IngestResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Values stored by this request.")
+    duplicates = serializers.IntegerField(help_text="Values already stored (replays change nothing).")
+    rejected = serializers.IntegerField(help_text="Values refused; see errors.")
+    errors = IngestErrorSerializer(many=True)
+
+
+class IngestReadingSerializer(serializers.Serializer):
+    device_id = serializers.IntegerField(required=False)
+    serial_number = serializers.CharField(required=False)
+    timestamp = serializers.CharField(help_text="ISO 8601 with offset or Z, or epoch seconds.")
+    metrics = serializers.DictField(child=serializers.FloatField(), help_text="metric key → number")
+
+
+class IngestRequestSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField(required=False, help_text="Optional: resolve serial numbers in this plant.")
+    readings = IngestReadingSerializer(many=True)
+
+
+class IngestKeySerializer(serializers.ModelSerializer):
+    plant_id = serializers.IntegerField(read_only=True)
+    created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = IngestKey
+        fields = [
+            "id",
+            "plant_id",
+            "name",
+            "prefix",
+            "active",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class IngestKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class IngestKeyCreatedSerializer(IngestKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself. Shown once: store it in the logger now.")
+
+    class Meta(IngestKeySerializer.Meta):
+        fields = [*IngestKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields

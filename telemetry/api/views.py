@@ -1,1 +1,184 @@
-"""Views of the telemetry API (mounted at /api/ and /api/v1/)."""
+"""Views of the telemetry API: the REST ingest door and ingest-key management."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from plants.access import PlantAction, plant_actions_for, plant_ids_with_action
+from plants.models import Plant
+from plants.selectors import plant_ids_visible_to
+from solarhub.api.exceptions import PayloadTooLarge
+from telemetry import services
+from telemetry.authentication import IngestKeyAuthentication, IngestKeyPrincipal
+from telemetry.ingest import MAX_READINGS, telemetry_ingest
+from telemetry.models import IngestKey
+
+from .serializers import (
+    IngestKeyCreatedSerializer,
+    IngestKeyCreateSerializer,
+    IngestKeySerializer,
+    IngestRequestSerializer,
+    IngestResultSerializer,
+)
+
+_CSV_FIXED = {"timestamp", "ts", "deviceid", "device_id", "serialnumber", "serial_number", "metric", "value"}
+
+
+class CSVTextParser(BaseParser):
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return stream.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise exceptions.ParseError("CSV must be UTF-8.") from None
+
+
+def readings_from_csv(text: str) -> list[dict]:
+    """Wide (``timestamp, deviceId|serialNumber, <metric>...``) or long (``timestamp,
+    deviceId|serialNumber, metric, value``) CSV → readings. Empty cells are not given; a
+    non-numeric cell is passed through so the ingest service reports it per value."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise exceptions.ParseError("CSV has no header row.")
+    columns = [name.strip() for name in reader.fieldnames]
+    lower = {name.lower() for name in columns}
+    if not lower & {"timestamp", "ts"} or not lower & {"deviceid", "device_id", "serialnumber", "serial_number"}:
+        raise exceptions.ParseError("CSV needs a timestamp column and a deviceId or serialNumber column.")
+    long_format = {"metric", "value"} <= lower
+    readings: list[dict] = []
+    grouped: dict[tuple, dict] = {}
+    for row in reader:
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        ident = {}
+        for name, target in (("deviceId", "deviceId"), ("device_id", "deviceId"), ("serialNumber", "serialNumber"),
+                             ("serial_number", "serialNumber")):  # fmt: skip
+            if row.get(name):
+                ident[target] = row[name]
+        timestamp = row.get("timestamp") or row.get("ts") or ""
+        if long_format:
+            key = (timestamp, tuple(sorted(ident.items())))
+            reading = grouped.get(key)
+            if reading is None:
+                reading = grouped[key] = {**ident, "timestamp": timestamp, "metrics": {}}
+                readings.append(reading)
+            if row.get("metric"):
+                reading["metrics"][row["metric"]] = _number(row.get("value", ""))
+        else:
+            metrics = {
+                name: _number(value) for name, value in row.items() if name.lower() not in _CSV_FIXED and value != ""
+            }
+            readings.append({**ident, "timestamp": timestamp, "metrics": metrics})
+        if len(readings) > MAX_READINGS:
+            raise PayloadTooLarge(f"At most {MAX_READINGS} readings per request.")
+    return readings
+
+
+def _number(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@extend_schema(
+    tags=["telemetry"],
+    request={"application/json": IngestRequestSerializer, "text/csv": {"type": "string"}},
+    responses={200: IngestResultSerializer, 400: OpenApiResponse(IngestResultSerializer, description="Nothing stored")},
+    parameters=[
+        OpenApiParameter("X-Api-Key", str, OpenApiParameter.HEADER, required=False, description="Plant ingest key")
+    ],
+)
+class IngestView(APIView):
+    """Push readings: a user JWT with ingest rights on the plant, or a plant's ``X-Api-Key``.
+    JSON ``{"plantId"?, "readings": [{"deviceId"|"serialNumber", "timestamp", "metrics": {key: number}}]}``
+    or ``text/csv``. At most 10,000 readings / 10 MB (413 beyond). Bad values are reported per
+    value in ``errors`` and never drop the good ones; replays change nothing."""
+
+    authentication_classes = [IngestKeyAuthentication, JWTAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, CSVTextParser]
+    max_body_bytes = 10 * 1024 * 1024
+
+    def post(self, request):
+        data = request.data
+        if isinstance(data, str):
+            readings, plant_id = readings_from_csv(data), request.query_params.get("plantId")
+        elif isinstance(data, dict) and isinstance(data.get("readings"), list):
+            readings, plant_id = data["readings"], data.get("plantId")
+        else:
+            raise exceptions.ValidationError({"readings": ['Send {"readings": [...]} or text/csv.']})
+        if len(readings) > MAX_READINGS:
+            raise PayloadTooLarge(f"At most {MAX_READINGS} readings per request; this one has {len(readings)}.")
+        result = telemetry_ingest(plant_ids=self._writable_plants(request, plant_id), readings=readings)
+        body = result.as_dict()
+        if result.accepted == 0 and result.duplicates == 0 and result.rejected:
+            body.update(detail="No reading was stored.", status_code=400, error_code="NOTHING_STORED")
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body)
+
+    def _writable_plants(self, request, plant_id):
+        user = request.user
+        if isinstance(user, IngestKeyPrincipal):
+            if plant_id not in (None, "", user.plant_id, str(user.plant_id)):
+                raise exceptions.PermissionDenied("This key belongs to another plant.")
+            return [user.plant_id]
+        if plant_id not in (None, ""):
+            if not str(plant_id).isdigit():
+                raise exceptions.ValidationError({"plantId": ["Must be an integer."]})
+            plant = Plant.objects.filter(pk=int(plant_id), id__in=plant_ids_visible_to(user)).first()
+            if plant is None:
+                raise exceptions.NotFound("Plant not found.")
+            if PlantAction.INGEST not in plant_actions_for(user, plant):
+                raise exceptions.PermissionDenied("Your role on this plant does not allow 'ingest'.")
+            return [plant.pk]
+        return plant_ids_with_action(user, PlantAction.INGEST)
+
+
+def _plant_for_keys(request, plant_id: int) -> Plant:
+    plant = Plant.objects.filter(pk=plant_id, id__in=plant_ids_visible_to(request.user)).first()
+    if plant is None:
+        raise exceptions.NotFound("Plant not found.")
+    if PlantAction.MANAGE_KEYS not in plant_actions_for(request.user, plant):
+        raise exceptions.PermissionDenied("Only the plant's owner, installer or a plant admin manage its keys.")
+    return plant
+
+
+@extend_schema(tags=["telemetry"])
+class IngestKeyListView(APIView):
+    """The plant's ingest keys (never the keys themselves), and creating one (shown once)."""
+
+    @extend_schema(responses=IngestKeySerializer(many=True))
+    def get(self, request, plant_id: int):
+        plant = _plant_for_keys(request, plant_id)
+        return Response(IngestKeySerializer(IngestKey.objects.filter(plant=plant), many=True).data)
+
+    @extend_schema(request=IngestKeyCreateSerializer, responses={201: IngestKeyCreatedSerializer})
+    def post(self, request, plant_id: int):
+        plant = _plant_for_keys(request, plant_id)
+        serializer = IngestKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, plaintext = services.ingest_key_create(
+            by=request.user, plant_id=plant.pk, name=serializer.validated_data["name"]
+        )
+        body = IngestKeySerializer(key).data
+        body["key"] = plaintext
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["telemetry"], request=None, responses={204: None})
+class IngestKeyDetailView(APIView):
+    def delete(self, request, plant_id: int, key_id: int):
+        plant = _plant_for_keys(request, plant_id)
+        services.ingest_key_revoke(by=request.user, plant_id=plant.pk, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

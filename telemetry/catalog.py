@@ -1,0 +1,87 @@
+"""The canonical metric catalog (issue: SI-style units, SunSpec mapping — domain.md).
+
+It is data: the migration seeds it into the ``Metric`` table, engineers extend it in the admin.
+Indexed families (``pv{n}_voltage``...) are expanded for n = 1..64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAMILY_MAX = 64
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    key: str
+    unit: str
+    kind: str
+    description: str
+    min_value: float | None = None
+    max_value: float | None = None
+    sunspec: str = ""
+
+
+_BASE: list[MetricDef] = [
+    MetricDef("ac_power", "kW", "gauge", "AC active power output", -100_000, 100_000, "101-103/W"),
+    MetricDef("dc_power", "kW", "gauge", "DC input power", -100_000, 100_000, "101-103/DCW"),
+    MetricDef("energy_total", "kWh", "counter", "Lifetime AC energy (cumulative counter)", 0, 1e12, "101-103/WH"),
+    MetricDef("energy_today", "kWh", "gauge", "AC energy produced today (device's own day counter)", 0, 1e7, ""),
+    MetricDef("frequency", "Hz", "gauge", "Grid frequency", 40, 70, "101-103/Hz"),
+    MetricDef("power_factor", "", "gauge", "Power factor", -1, 1, "101-103/PF"),
+    MetricDef("reactive_power", "kvar", "gauge", "Reactive power", -100_000, 100_000, "101-103/VAr"),
+    MetricDef("internal_temp", "°C", "gauge", "Inverter cabinet/heat-sink temperature", -50, 150, "101-103/TmpCab"),
+    MetricDef(
+        "status_code", "", "status", "Operating state (SunSpec St: 1 OFF … 7 FAULT, 8 STANDBY)", 0, 65535, "101-103/St"
+    ),
+    MetricDef("event_bits", "", "bitfield", "Event flags (SunSpec Evt1, 32-bit)", 0, 4294967295, "101-103/Evt1"),
+    MetricDef("irradiance_poa", "W/m²", "gauge", "Plane-of-array irradiance", 0, 2000, ""),
+    MetricDef("irradiance_ghi", "W/m²", "gauge", "Global horizontal irradiance", 0, 2000, ""),
+    MetricDef("module_temp", "°C", "gauge", "Module (back-of-panel) temperature", -50, 120, ""),
+    MetricDef("ambient_temp", "°C", "gauge", "Ambient air temperature", -60, 70, ""),
+    MetricDef("wind_speed", "m/s", "gauge", "Wind speed", 0, 100, ""),
+    MetricDef("import_power", "kW", "gauge", "Power imported from the grid", 0, 1_000_000, "201-204/W"),
+    MetricDef("export_power", "kW", "gauge", "Power exported to the grid", 0, 1_000_000, "201-204/W"),
+    MetricDef("import_energy", "kWh", "counter", "Energy imported (cumulative)", 0, 1e12, "201-204/TotWhImp"),
+    MetricDef("export_energy", "kWh", "counter", "Energy exported (cumulative)", 0, 1e12, "201-204/TotWhExp"),
+    MetricDef("soc", "%", "gauge", "Battery state of charge", 0, 100, "124/ChaState, 802/SoC"),
+    MetricDef("soh", "%", "gauge", "Battery state of health", 0, 100, "802/SoH"),
+    MetricDef("battery_power", "kW", "gauge", "Battery power (+ discharge, - charge)", -100_000, 100_000, "802/W"),
+    MetricDef("battery_voltage", "V", "gauge", "Battery voltage", 0, 2000, "802/V"),
+    MetricDef("cell_temp_max", "°C", "gauge", "Highest cell temperature", -40, 100, "802/CellTmpMax"),
+    MetricDef(
+        "energy_produced", "kWh", "derived", "Energy produced in a bucket (counter difference or power integral)"
+    ),
+]
+_PHASES = [
+    MetricDef(f"ac_voltage_l{n}", "V", "gauge", f"AC voltage, phase L{n}", 0, 100_000, f"101-103/PhV{'ABC'[n - 1]}")
+    for n in (1, 2, 3)
+] + [
+    MetricDef(
+        f"ac_current_l{n}", "A", "gauge", f"AC current, phase L{n}", -100_000, 100_000, f"101-103/A{'abc'[n - 1]}"
+    )
+    for n in (1, 2, 3)
+]
+_FAMILIES = [
+    ("pv{n}_voltage", "V", "DC voltage of MPPT input {n}", 0, 2000, "160/DCV"),
+    ("pv{n}_current", "A", "DC current of MPPT input {n}", -1, 1000, "160/DCA"),
+    ("string{n}_current", "A", "Current of string {n}", -1, 100, "401-404/InDCA"),
+]
+
+
+def metric_definitions() -> list[MetricDef]:
+    family = [
+        MetricDef(key.format(n=n), unit, "gauge", description.format(n=n), low, high, sunspec)
+        for key, unit, description, low, high, sunspec in _FAMILIES
+        for n in range(1, FAMILY_MAX + 1)
+    ]
+    return [*_BASE, *_PHASES, *family]
+
+
+# SPA metric groups (seed 001): group → (key template, label template, count)
+METRIC_GROUPS = {
+    "panel_voltages": ("pv{n}_voltage", "PV{n}"),
+    "input_currents": ("pv{n}_current", "PV{n}"),
+    "string_currents": ("string{n}_current", "S{n}"),
+    "power_generation": ("ac_power", "value"),
+}

@@ -1,0 +1,317 @@
+"""The one ingest service behind every door (REST, CSV import, MQTT, simulator).
+
+validate → resolve device and metric → (PostgreSQL) binary COPY into a per-session staging
+table → ``INSERT … ON CONFLICT DO NOTHING`` (replays are idempotent) → update latest values →
+mark the touched (device, hour) buckets dirty for the rollup folder. No model instances on the
+hot path. SQLite takes the ORM path with the same behaviour.
+
+One bad value never drops the good ones: every problem becomes an ``errors`` entry
+``{index, field, message}`` and the rest is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from plants.models import Device
+
+from .models import LatestValue, Metric, Reading
+from .partitions import month_start, partitions_ensure
+
+MAX_READINGS = 10_000
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, index: int, field_name: str, message: str, values: int = 1) -> None:
+        self.rejected += values
+        if len(self.errors) < 1000:  # bounded answer size; counts stay exact
+            self.errors.append({"index": index, "field": field_name, "message": message})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "errors": self.errors,
+        }
+
+    def merge(self, other: IngestResult) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.errors.extend(other.errors[: max(0, 1000 - len(self.errors))])
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    id: int
+    low: float | None
+    high: float | None
+    ingestible: bool
+
+
+_catalog: dict[str, MetricSpec] | None = None
+_catalog_loaded_at: datetime | None = None
+
+
+def metric_catalog(refresh: bool = False) -> dict[str, MetricSpec]:
+    """key → spec, cached per process for 60 s (the admin may add metrics)."""
+    global _catalog, _catalog_loaded_at
+    now = datetime.now(UTC)
+    if refresh or _catalog is None or _catalog_loaded_at is None or now - _catalog_loaded_at > timedelta(seconds=60):
+        _catalog = {
+            key: MetricSpec(pk, low, high, kind != "derived")
+            for pk, key, low, high, kind in Metric.objects.values_list("id", "key", "min_value", "max_value", "kind")
+        }
+        _catalog_loaded_at = now
+    return _catalog
+
+
+def parse_timestamp(raw: Any) -> datetime:
+    """ISO 8601 with an offset or ``Z``, or Unix epoch seconds. Naive times are refused: a
+    logger's local clock silently misplaced by hours is worse than a clear rejection."""
+    if isinstance(raw, bool):
+        raise ValueError("timestamp must be ISO 8601 or epoch seconds")
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise ValueError("timestamp must be finite")
+        return datetime.fromtimestamp(float(raw), tz=UTC)
+    if isinstance(raw, datetime):
+        moment = raw
+    elif isinstance(raw, str) and len(raw) <= 40 and "\x00" not in raw:
+        try:
+            moment = parse_datetime(raw.strip())
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise ValueError("timestamp is not ISO 8601 (e.g. 2024-01-01T12:00:00Z)")
+    else:
+        raise ValueError("timestamp must be ISO 8601 or epoch seconds")
+    if moment.tzinfo is None:
+        raise ValueError("timestamp must include a UTC offset or Z")
+    return moment.astimezone(UTC)
+
+
+class DeviceResolver:
+    """Resolves ``deviceId`` / ``serialNumber`` among the devices of ``plant_ids`` (a list or a
+    lazy subquery of the plants the caller may write to), loading only the devices the batch
+    names, in one query."""
+
+    def __init__(self, plant_ids, readings: Sequence[Any] = ()):
+        ids: set[int] = set()
+        serials: set[str] = set()
+        for reading in readings:
+            if not isinstance(reading, dict):
+                continue
+            device_id = reading.get("device_id", reading.get("deviceId"))
+            if isinstance(device_id, int) and not isinstance(device_id, bool):
+                ids.add(device_id)
+            elif isinstance(device_id, str) and device_id.isdigit() and len(device_id) < 19:
+                ids.add(int(device_id))
+            serial = reading.get("serial_number", reading.get("serialNumber"))
+            if isinstance(serial, str | int) and not isinstance(serial, bool):
+                serials.add(str(serial))
+        rows = (
+            Device.objects.filter(plant_id__in=plant_ids)
+            .filter(Q(id__in=ids) | Q(serial_number__in=serials))
+            .values_list("id", "plant_id", "serial_number")
+            if ids or serials
+            else []
+        )
+        self.by_id = {pk: plant for pk, plant, _ in rows}
+        self.by_serial: dict[str, list[int]] = {}
+        for pk, _plant, serial in rows:
+            self.by_serial.setdefault(serial, []).append(pk)
+
+    def resolve(self, reading: dict) -> int:
+        device_id = reading.get("device_id", reading.get("deviceId"))
+        serial = reading.get("serial_number", reading.get("serialNumber"))
+        if device_id is not None:
+            if isinstance(device_id, bool) or not isinstance(device_id, int | str) or not str(device_id).isdigit():
+                raise LookupError("deviceId must be an integer")
+            if int(device_id) not in self.by_id:
+                raise LookupError("unknown device")
+            return int(device_id)
+        if serial is not None:
+            matches = self.by_serial.get(str(serial), [])
+            if not matches:
+                raise LookupError("unknown device")
+            if len(matches) > 1:
+                raise LookupError("serialNumber is ambiguous across your plants; send deviceId or plantId")
+            return matches[0]
+        raise LookupError("give deviceId or serialNumber")
+
+
+def validate_readings(
+    readings: Iterable[Any], *, resolver: DeviceResolver, result: IngestResult, now: datetime | None = None
+) -> list[tuple[int, int, datetime, float]]:
+    """Rows ``(device_id, metric_id, ts, value)`` for every valid value; problems go to ``result``."""
+    catalog = metric_catalog()
+    latest_allowed = (now or datetime.now(UTC)) + FUTURE_TOLERANCE
+    rows: list[tuple[int, int, datetime, float]] = []
+    for index, reading in enumerate(readings):
+        if not isinstance(reading, dict):
+            result.reject(index, "", "each reading must be an object")
+            continue
+        metrics = reading.get("metrics")
+        count = len(metrics) if isinstance(metrics, dict) else 1
+        try:
+            device_id = resolver.resolve(reading)
+        except LookupError as exc:
+            result.reject(index, "deviceId", str(exc), count)
+            continue
+        try:
+            ts = parse_timestamp(reading.get("timestamp", reading.get("ts")))
+        except ValueError as exc:
+            result.reject(index, "timestamp", str(exc), count)
+            continue
+        if ts > latest_allowed:
+            result.reject(index, "timestamp", "timestamp is in the future", count)
+            continue
+        if ts < EARLIEST:
+            result.reject(index, "timestamp", "timestamp is before 2000-01-01", count)
+            continue
+        if not isinstance(metrics, dict) or not metrics:
+            result.reject(index, "metrics", "metrics must be a non-empty object of key: number")
+            continue
+        for key, value in metrics.items():
+            spec = catalog.get(key)
+            if spec is None or not spec.ingestible:
+                result.reject(index, f"metrics.{key}", "unknown metric")
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                result.reject(index, f"metrics.{key}", "value must be a number")
+                continue
+            value = float(value)
+            if not math.isfinite(value):
+                result.reject(index, f"metrics.{key}", "value must be finite (no NaN or infinity)")
+                continue
+            if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+                result.reject(
+                    index, f"metrics.{key}", f"value {value:g} outside the valid range [{spec.low:g}, {spec.high:g}]"
+                )
+                continue
+            rows.append((device_id, spec.id, ts, value))
+    return rows
+
+
+def telemetry_ingest(*, plant_ids, readings: Sequence[Any]) -> IngestResult:
+    """Validate and store ``readings`` for devices of ``plant_ids`` (the plants the caller may
+    write to). Idempotent: a value already stored for (device, metric, ts) is a duplicate."""
+    result = IngestResult()
+    resolver = DeviceResolver(plant_ids, readings)
+    rows = validate_readings(readings, resolver=resolver, result=result)
+    rows = _dedupe(rows)
+    if rows:
+        inserted = store_rows(rows)
+        result.accepted = inserted
+        result.duplicates += len(rows) - inserted
+    return result
+
+
+def _dedupe(rows: list[tuple[int, int, datetime, float]]) -> list[tuple[int, int, datetime, float]]:
+    """The same key twice in one batch counts once (first value wins, as a replay would)."""
+    seen: dict[tuple[int, int, datetime], tuple[int, int, datetime, float]] = {}
+    for row in rows:
+        seen.setdefault(row[:3], row)
+    return list(seen.values())
+
+
+def store_rows(rows: list[tuple[int, int, datetime, float]]) -> int:
+    """Write validated rows; returns how many were new. Sorted by key so concurrent writers take
+    unique-index locks in the same order (no deadlocks between overlapping batches)."""
+    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    if connection.vendor == "postgresql":
+        partitions_ensure({month_start(row[2]) for row in rows})
+        with transaction.atomic():
+            return _store_postgres(rows)
+    with transaction.atomic():
+        return _store_orm(rows)
+
+
+_STAGE = "telemetry_stage"
+
+
+def _store_postgres(rows: list[tuple[int, int, datetime, float]]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (device_id bigint, metric_id smallint, "
+            "ts timestamptz, value double precision) ON COMMIT DELETE ROWS"
+        )
+        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+        with raw.copy(f"COPY {_STAGE} (device_id, metric_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "int2", "timestamptz", "float8"])
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH ins AS (INSERT INTO telemetry_reading (device_id, metric_id, ts, value) "  # noqa: S608
+            f"SELECT device_id, metric_id, ts, value FROM {_STAGE} ORDER BY device_id, metric_id, ts "
+            "ON CONFLICT DO NOTHING RETURNING device_id, metric_id, ts, value), "
+            "latest AS (INSERT INTO telemetry_latestvalue (device_id, metric_id, ts, value) "
+            "SELECT DISTINCT ON (device_id, metric_id) device_id, metric_id, ts, value FROM ins "
+            "ORDER BY device_id, metric_id, ts DESC "
+            "ON CONFLICT (device_id, metric_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value "
+            "WHERE telemetry_latestvalue.ts <= EXCLUDED.ts RETURNING 1), "
+            "dirty AS (INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
+            "SELECT DISTINCT device_id, date_trunc('hour', ts), now() FROM ins ORDER BY 1, 2 "
+            "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at RETURNING 1) "
+            "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM latest), (SELECT count(*) FROM dirty)"
+        )
+        inserted, _, _ = cursor.fetchone()
+    return int(inserted)
+
+
+def _store_orm(rows: list[tuple[int, int, datetime, float]]) -> int:
+    """SQLite: the same semantics through the ORM (existing keys found first, in chunks)."""
+    from .models import DirtyHour
+
+    keys = {(d, m, ts) for d, m, ts, _ in rows}
+    existing: set[tuple[int, int, datetime]] = set()
+    devices = {row[0] for row in rows}
+    times = [row[2] for row in rows]
+    for key in Reading.objects.filter(device_id__in=devices, ts__gte=min(times), ts__lte=max(times)).values_list(
+        "device_id", "metric_id", "ts"
+    ):
+        if key in keys:
+            existing.add(key)
+    new = [row for row in rows if row[:3] not in existing]
+    Reading.objects.bulk_create(
+        [Reading(device_id=d, metric_id=m, ts=ts, value=v) for d, m, ts, v in new],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    latest: dict[tuple[int, int], tuple[datetime, float]] = {}
+    for d, m, ts, v in new:
+        if (d, m) not in latest or latest[(d, m)][0] < ts:
+            latest[(d, m)] = (ts, v)
+    for (d, m), (ts, v) in latest.items():
+        current = LatestValue.objects.filter(device_id=d, metric_id=m).first()
+        if current is None:
+            LatestValue.objects.create(device_id=d, metric_id=m, ts=ts, value=v)
+        elif current.ts <= ts:
+            LatestValue.objects.filter(device_id=d, metric_id=m).update(ts=ts, value=v)
+    hours = {(d, ts.replace(minute=0, second=0, microsecond=0)) for d, _, ts, _ in new}
+    for d, hour in hours:
+        DirtyHour.objects.update_or_create(device_id=d, hour=hour)
+    return len(new)
+
+
+def ingest_limits() -> tuple[int, int]:
+    return MAX_READINGS, getattr(settings, "TELEMETRY_MAX_BODY_BYTES", 10 * 1024 * 1024)
