@@ -19,13 +19,16 @@ APPS_WITH_MATRIX = ["solarhub", "accounts", "plants", "telemetry", "alarms", "re
 
 
 def all_routes() -> list[Route]:
+    """Every ``<app>/tests/matrix*.py`` module's ``MATRIX``."""
+    from pathlib import Path
+
+    from django.conf import settings
+
     routes: list[Route] = []
     for app in APPS_WITH_MATRIX:
-        try:
-            module = importlib.import_module(f"{app}.tests.matrix")
-        except ModuleNotFoundError:
-            continue
-        routes.extend(module.MATRIX)
+        for module_path in sorted((Path(settings.BASE_DIR) / app / "tests").glob("matrix*.py")):
+            module = importlib.import_module(f"{app}.tests.{module_path.stem}")
+            routes.extend(module.MATRIX)
     return routes
 
 

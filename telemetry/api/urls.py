@@ -1,10 +1,12 @@
 """URL patterns of the telemetry API, without trailing slashes."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
+    path("", include("telemetry.api.timeseries_urls")),
+    path("", include("telemetry.api.dashboard_urls")),
     path("telemetry/ingest", views.IngestView.as_view(), name="telemetry-ingest"),
     path("plants/<int:plant_id>/ingest-keys", views.IngestKeyListView.as_view(), name="plant-ingest-keys"),
     path(

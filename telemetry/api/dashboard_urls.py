@@ -1,0 +1,3 @@
+"""Dashboard and monitoring routes (seed 000)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Time-series reading routes (device/plant series, batch)."""
+
+urlpatterns: list = []
