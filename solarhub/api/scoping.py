@@ -81,6 +81,15 @@ class PlantScopedViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return scope_queryset(super().get_queryset(), self.request.user, self.plant_scope_field)
 
+    _PAGING_PARAMS = frozenset({"page", "page_size", "format"})
+
+    def filter_queryset(self, queryset):
+        # Plain list requests (no filter, search or ordering parameter) skip building the
+        # FilterSet form and the search/ordering backends: measurable on every list call.
+        if self.request is not None and not set(self.request.query_params) - self._PAGING_PARAMS:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def required_plant_action(self) -> PlantAction | None:
         return self.plant_actions.get(self.action, PlantAction.MANAGE_DEVICES)
 

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests). A package only so gunicorn can import ``bench.settings_bench``."""
