@@ -12,6 +12,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -97,6 +98,12 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable or restarting: a retryable 503, not a 500. Whatever the
+        # request was doing rolled back, so a client that retries loses nothing.
+        logger.warning("Database unavailable during %s: %s", context.get("view").__class__.__name__, exc)
+        exc = ServiceUnavailable("The database is temporarily unavailable; retry shortly.", code="database_unavailable")
+        exc.wait = 5
 
     if not isinstance(exc, exceptions.APIException):
         view = context.get("view")

@@ -104,3 +104,29 @@ def _current_database_url(settings) -> str:
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.mark.slow
+def test_api_answers_503_with_retry_after_when_the_database_is_down():
+    """Durability: a request during a database outage is a retryable 503, never a 500."""
+    import urllib.error
+    import urllib.request
+
+    from django.conf import settings
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    dead = f"postgres://postgres@127.0.0.1:{free_port()}/solarhub"
+    token = AccessToken()
+    token["user_id"] = "1"
+    with gunicorn_server({"DATABASE_URL": dead, "SECRET_KEY": settings.SECRET_KEY}) as base:
+        request = urllib.request.Request(
+            f"{base}/api/telemetry/ingest",
+            data=b'{"readings": []}',
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(request, timeout=15)
+    assert failed.value.code == 503
+    assert failed.value.headers["Retry-After"] == "5"
+    assert json.loads(failed.value.read())["error_code"] == "DATABASE_UNAVAILABLE"
