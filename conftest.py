@@ -24,3 +24,44 @@ def _fresh_cache():
     from solarhub.testing.services import cache_clear_own_keys
 
     cache_clear_own_keys()
+
+
+@pytest.fixture(autouse=True)
+def _telemetry_tables(request):
+    """Transactional tests end with a flush that empties every managed table, the seeded
+    metric catalog included, and never touch the unmanaged (partitioned) readings table.
+    Re-seed the catalog when it is missing and clear readings after transactional tests."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from telemetry.catalog import metric_definitions
+    from telemetry.models import Metric, Reading
+
+    if not Metric.objects.exists():
+        Metric.objects.bulk_create(
+            [
+                Metric(
+                    key=d.key,
+                    unit=d.unit,
+                    kind=d.kind,
+                    description=d.description,
+                    min_value=d.min_value,
+                    max_value=d.max_value,
+                    sunspec_point=d.sunspec,
+                )
+                for d in metric_definitions()
+            ]
+        )
+    from telemetry import ingest
+
+    if transactional or ingest._catalog is None or "ac_power" not in ingest._catalog:
+        ingest.metric_catalog(refresh=True)
+    elif ingest._catalog["ac_power"].id != Metric.objects.only("id").get(key="ac_power").id:
+        ingest.metric_catalog(refresh=True)  # re-seeded by another test: ids changed
+    yield
+    if transactional:
+        Reading.objects.all().delete()

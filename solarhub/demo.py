@@ -11,6 +11,14 @@ What exists afterwards:
 * Each plant: a panel spec with full datasheet values, inverters with datasheets, string
   monitoring boxes whose parent is an inverter, a weather station (WMS) and a meter (an ABT
   meter on the farm).
+* Telemetry (``demo_telemetry_seed``): the last 7 days at 5-minute resolution for all three
+  plants, from ``telemetry.simulator`` — inverters (power, energy counters, MPPT inputs, grid
+  measurements, status), string boxes (one weak string per plant), weather stations and meters,
+  with one inverter outage and one stuck module-temperature sensor per plant. To keep the seed
+  fast on SQLite (CI's ``make run`` smoke test) only the *first* string box of each inverter
+  reports: on the farm that is 4 of its 24 combiners (60 of 360 strings); the inverters' power
+  and DC inputs still count all strings. Re-running adds only the readings missing since the
+  last run (without new faults); the first run places the faults.
 """
 
 from __future__ import annotations
@@ -19,13 +27,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from accounts.choices import UserType
 from accounts.services import user_create
 from plants.choices import DeviceType, PlantStatus, Tracking
 from plants.models import Device, PanelSpec, Plant
 from plants.services import device_create, panel_spec_create, plant_create, plant_memberships_sync
+from telemetry.models import LatestValue
+from telemetry.simulator import SimulationResult, telemetry_fold_rollups, telemetry_simulate
 
 
 @dataclass(frozen=True)
@@ -346,3 +358,74 @@ def demo_seed() -> DemoOutcome:
     installer = get_user_model().objects.get(username=DEMO_INSTALLER)
     plants = [_seed_plant(demo, installer) for demo in DEMO_PLANTS]
     return DemoOutcome(users=users, plants=plants)
+
+
+DEMO_TELEMETRY_DAYS = 7
+DEMO_TELEMETRY_STEP_MINUTES = 5
+DEMO_TELEMETRY_SEED = 42
+DEMO_STRING_BOXES_PER_INVERTER = 1  # see the module docstring: keeps the farm's seed fast
+# Rollups of the seeded week (~2,700 device-hours): PostgreSQL folds them all (~10 s). SQLite's
+# ORM fold path needs 25-50 ms per device-hour (minutes in all), so there the seed folds only
+# this many and leaves the rest dirty (the beat task folds them; reads recompute dirty hours
+# meanwhile) to keep CI's `make run` smoke test fast.
+DEMO_SQLITE_FOLD_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class TelemetryOutcome:
+    plant: Plant
+    result: SimulationResult | None  # None: the plant's data was already up to date
+
+
+@dataclass(frozen=True)
+class DemoTelemetry:
+    plants: list[TelemetryOutcome]
+    rollups: str | None  # what the fold did, None when nothing was written
+
+
+def demo_telemetry_seed(
+    *,
+    days: int = DEMO_TELEMETRY_DAYS,
+    step_minutes: int = DEMO_TELEMETRY_STEP_MINUTES,
+    seed: int = DEMO_TELEMETRY_SEED,
+    now: dt.datetime | None = None,
+    fold: bool = True,
+) -> DemoTelemetry:
+    """Simulated readings for the demo plants covering the last ``days`` days up to ``now``.
+
+    Only what is missing is simulated: each plant continues from its inverters' newest reading
+    (``LatestValue``, no scan of the readings table), so a re-run minutes later writes a few
+    samples, days later the days in between, and a fresh database gets the whole window with
+    the faults. Runs outside ``demo_seed``'s transaction: each ingest chunk commits on its own.
+    """
+    now = now or timezone.now()
+    step = dt.timedelta(minutes=step_minutes)
+    latest = now - (now - dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) % step  # the last sample at or before now
+    window_start = latest - dt.timedelta(days=days)
+    codes = [demo.fields["plant_code"] for demo in DEMO_PLANTS]
+    outcomes = []
+    for plant in Plant.objects.filter(plant_code__in=codes).order_by("id"):
+        inverters = Device.objects.filter(plant=plant, type=DeviceType.INVERTER).values("id")
+        newest = LatestValue.objects.filter(device_id__in=inverters).aggregate(newest=Max("ts"))["newest"]
+        if newest is not None and newest >= latest:
+            outcomes.append(TelemetryOutcome(plant=plant, result=None))
+            continue
+        fresh = newest is None or newest < window_start
+        result = telemetry_simulate(
+            plant=plant,
+            start=window_start if fresh else newest + step,
+            end=latest + step,
+            step_minutes=step_minutes,
+            seed=seed,
+            faults=fresh,
+            max_string_boxes_per_inverter=DEMO_STRING_BOXES_PER_INVERTER,
+            fold=False,  # once for all plants, below
+            now=now,
+        )
+        outcomes.append(TelemetryOutcome(plant=plant, result=result))
+    written = sum(item.result.rows_written for item in outcomes if item.result)
+    rollups = None
+    if fold and written:
+        limit = None if connection.vendor == "postgresql" else DEMO_SQLITE_FOLD_LIMIT
+        rollups = telemetry_fold_rollups(limit=limit)
+    return DemoTelemetry(plants=outcomes, rollups=rollups)

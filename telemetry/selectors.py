@@ -1,1 +1,289 @@
-"""Reads of the telemetry app: keyword-only, typed functions named <entity>_<action>."""
+"""Reads of the telemetry app: keyword-only, typed functions named <entity>_<action>.
+
+Time series come from the rollup table at the asked resolution, with hours not folded yet
+recomputed from raw readings (``telemetry.rollups.rollups_read``), so answers are never stale.
+Every bucket of the range appears; a bucket without data is ``None`` — gaps are shown, never
+filled in. Query counts do not depend on the number of points or devices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from plants.models import Device, Plant
+
+from .catalog import FAMILY_MAX, METRIC_GROUPS
+from .choices import MetricKind, Resolution
+from .ingest import metric_catalog
+from .models import LatestValue, Metric, Reading
+from .rollups import Agg, rollups_read
+from .rollups.buckets import FIVE_MINUTES, HOUR, floor_five, floor_hour, local_day_start, zone
+
+MAX_POINTS = 5_000
+_STEPS = {Resolution.FIVE_MINUTES: FIVE_MINUTES, Resolution.HOUR: HOUR}
+# Plant level: quantities that add up across devices; everything else (irradiance,
+# temperatures, voltages, frequency, ...) is the mean of the devices that have data.
+SUMMED_METRICS = frozenset(
+    {
+        "ac_power",
+        "dc_power",
+        "reactive_power",
+        "battery_power",
+        "import_power",
+        "export_power",
+        "energy_produced",
+        "energy_today",
+        "energy_total",
+        "import_energy",
+        "export_energy",
+    }
+)
+
+
+class UnknownMetric(ValueError):
+    """The metric is neither a group of ``METRIC_GROUPS`` nor a catalog key."""
+
+
+class TooManyPoints(ValueError):
+    """The range at this resolution would give more than :data:`MAX_POINTS` points."""
+
+    def __init__(self, points: int):
+        super().__init__(
+            f"At most {MAX_POINTS} points per series; this range at this resolution gives {points}. "
+            "Choose a coarser resolution or a shorter range."
+        )
+        self.points = points
+
+
+@dataclass(frozen=True)
+class SeriesColumns:
+    """What a metric (group) becomes in a series: ``(label, metric key)`` columns and the unit."""
+
+    columns: list[tuple[str, str]]
+    unit: str
+
+
+def series_columns_for(*, metric: str, device_ids: Sequence[int]) -> SeriesColumns:
+    """Columns of ``metric``: a group (``panel_voltages`` → ``PV1..PVn`` for the inputs the
+    devices report, n from their latest values), or a single catalog metric under ``value``.
+    Raises :class:`UnknownMetric`. At most one query (latest values, for groups); the catalog
+    comes from a per-process cache."""
+    group = METRIC_GROUPS.get(metric)
+    if group is not None:
+        template, label = group
+        if "{n}" not in template:
+            return SeriesColumns([(label, template)], _unit_of(template))
+        prefix, suffix = template.split("{n}")
+        pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix))
+        reported = LatestValue.objects.filter(
+            device_id__in=device_ids, metric__key__startswith=prefix, metric__key__endswith=suffix
+        ).values_list("metric__key", flat=True)
+        indexes = [int(match.group(1)) for key in reported if (match := pattern.fullmatch(key))]
+        count = min(max(indexes, default=0), FAMILY_MAX)
+        first = template.format(n=1)
+        return SeriesColumns([(label.format(n=n), template.format(n=n)) for n in range(1, count + 1)], _unit_of(first))
+    info = metric_info().get(metric)
+    if info is None:
+        info = metric_info(refresh=True).get(metric)  # added in the admin a moment ago?
+    if info is None:
+        raise UnknownMetric(metric)
+    return SeriesColumns([("value", metric)], info.unit)
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    id: int
+    kind: str
+    unit: str
+
+
+_metric_info: dict[str, MetricInfo] | None = None
+_metric_info_source: object = None
+
+
+def metric_info(*, refresh: bool = False) -> dict[str, MetricInfo]:
+    """key → id, kind, unit of every catalog metric, cached per process and rebuilt whenever the
+    ingest catalog (``telemetry.ingest.metric_catalog``, 60 s) is: series requests then spend no
+    query on the catalog, a metric added in the admin is served within a minute, and ids never
+    disagree with the ones ingest and the folder use."""
+    global _metric_info, _metric_info_source
+    source = metric_catalog(refresh=refresh)
+    if _metric_info is None or _metric_info_source is not source:
+        _metric_info = {
+            key: MetricInfo(pk, kind, unit)
+            for pk, key, kind, unit in Metric.objects.values_list("id", "key", "kind", "unit")
+        }
+        _metric_info_source = source
+    return _metric_info
+
+
+def _unit_of(key: str) -> str:
+    info = metric_info().get(key)
+    return info.unit if info else ""
+
+
+def series_points(*, resolution: str, start: datetime, end: datetime, tz: ZoneInfo) -> int:
+    """How many buckets ``[start, end)`` has at ``resolution`` (not for raw), computed without
+    building them, so a huge range is refused before any work."""
+    if resolution == Resolution.DAY:
+        first, last = start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
+        return (last - first).days + 1
+    step = _STEPS[resolution]
+    lo = floor_five(start) if resolution == Resolution.FIVE_MINUTES else floor_hour(start)
+    return -(-(end - lo) // step)
+
+
+def series_grid(*, resolution: str, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
+    """Bucket starts (UTC) covering ``[start, end)``: epoch-aligned 5 minutes, UTC hours, or
+    plant-local midnights. Raises :class:`TooManyPoints` beyond :data:`MAX_POINTS`."""
+    points = series_points(resolution=resolution, start=start, end=end, tz=tz)
+    if points > MAX_POINTS:
+        raise TooManyPoints(points)
+    if resolution == Resolution.DAY:
+        first = start.astimezone(tz).date()
+        return [local_day_start(first + timedelta(days=n), tz) for n in range(points)]
+    step = _STEPS[resolution]
+    lo = floor_five(start) if resolution == Resolution.FIVE_MINUTES else floor_hour(start)
+    return [lo + n * step for n in range(points)]
+
+
+def _value(agg: Agg | None, kind: str) -> float | None:
+    """A bucket's value: the mean for gauges, the last reading for counters and status words
+    (an average status code means nothing), the sum for derived energy."""
+    if agg is None or agg.count == 0:
+        return None
+    if kind == MetricKind.DERIVED:
+        return agg.sum
+    if kind in (MetricKind.COUNTER, MetricKind.STATUS, MetricKind.BITFIELD):
+        return agg.last
+    return agg.sum / agg.count
+
+
+def _metrics(keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    info = metric_info()
+    return {key: (info[key].id, info[key].kind) for key in keys if key in info}
+
+
+def _series(
+    *,
+    device_ids: Sequence[int],
+    metric_keys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    resolution: str,
+    tz: ZoneInfo,
+    combine: bool,
+) -> list[dict]:
+    metrics = _metrics(metric_keys)
+    grid = series_grid(resolution=resolution, start=start, end=end, tz=tz)
+    if not grid:
+        return []
+    if resolution == Resolution.DAY:  # the end of the last local day
+        read_end = local_day_start(grid[-1].astimezone(tz).date() + timedelta(days=1), tz)
+    else:
+        read_end = end
+    aggregates = (
+        rollups_read(
+            device_ids=device_ids,
+            metric_ids=[pk for pk, _ in metrics.values()],
+            resolution=resolution,
+            start=grid[0],
+            end=read_end,
+            tz=tz,
+        )
+        if device_ids and metrics
+        else {}
+    )
+    per_bucket: dict[tuple[int, datetime], list[Agg]] = defaultdict(list)
+    for (_device_id, metric_id, bucket), agg in aggregates.items():
+        per_bucket[(metric_id, bucket)].append(agg)
+    rows = []
+    for bucket in grid:
+        row: dict = {"timestamp": bucket}
+        for key in metric_keys:
+            pk, kind = metrics.get(key, (None, ""))
+            values = [v for v in (_value(a, kind) for a in per_bucket.get((pk, bucket), ())) if v is not None]
+            if not values:
+                row[key] = None
+            elif not combine or key in SUMMED_METRICS:
+                row[key] = sum(values)
+            else:
+                row[key] = sum(values) / len(values)
+        rows.append(row)
+    return rows
+
+
+def device_series(
+    *, device: Device, metric_keys: Sequence[str], start: datetime, end: datetime, resolution: str
+) -> list[dict]:
+    """``[{"timestamp": bucket start, <metric key>: value | None, ...}]`` for every bucket of
+    ``[start, end)`` at ``resolution`` (``raw``: every reading time instead). Values: mean for
+    gauges, last for counters/status, energy (sum) for ``energy_produced``. Days are the
+    plant's local days. Raises :class:`TooManyPoints`."""
+    tz = zone(device.plant.timezone)
+    if resolution == Resolution.RAW:
+        return _raw_series(device=device, metric_keys=metric_keys, start=start, end=end)
+    return _series(
+        device_ids=[device.pk],
+        metric_keys=metric_keys,
+        start=start,
+        end=end,
+        resolution=resolution,
+        tz=tz,
+        combine=False,
+    )
+
+
+def plant_series(
+    *,
+    plant: Plant,
+    metric_keys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    resolution: str,
+    device_ids: Sequence[int] | None = None,
+) -> list[dict]:
+    """The plant aggregate of every bucket: for each metric, the sum over the plant's devices of
+    power and energy (:data:`SUMMED_METRICS`), the mean of the others (irradiance,
+    temperatures...), over the devices with data in the bucket; ``None`` when none has any.
+    Raw readings are not aggregated across devices (their times differ): 5min is the finest.
+    ``device_ids`` saves the device query when the caller has them already."""
+    if resolution == Resolution.RAW:
+        raise ValueError("plant series start at 5-minute resolution")
+    if device_ids is None:
+        device_ids = list(Device.objects.filter(plant=plant).values_list("id", flat=True))
+    return _series(
+        device_ids=device_ids,
+        metric_keys=metric_keys,
+        start=start,
+        end=end,
+        resolution=resolution,
+        tz=zone(plant.timezone),
+        combine=True,
+    )
+
+
+def _raw_series(*, device: Device, metric_keys: Sequence[str], start: datetime, end: datetime) -> list[dict]:
+    """Every reading time in ``[start, end)``. At most ``MAX_POINTS`` rows per metric are read
+    (no ORDER BY: the cap is checked before sorting, memory stays bounded)."""
+    metrics = _metrics(metric_keys)
+    if not metrics:
+        return []
+    key_of = {pk: key for key, (pk, _kind) in metrics.items()}
+    limit = MAX_POINTS * len(metrics) + 1
+    readings = list(
+        Reading.objects.filter(device_id=device.pk, metric_id__in=key_of, ts__gte=start, ts__lt=end).values_list(
+            "metric_id", "ts", "value"
+        )[:limit]
+    )
+    by_time: dict[datetime, dict] = {}
+    for metric_id, ts, value in readings:
+        by_time.setdefault(ts, {})[key_of[metric_id]] = value
+    if len(readings) >= limit or len(by_time) > MAX_POINTS:
+        raise TooManyPoints(max(len(by_time), MAX_POINTS + 1))
+    return [{"timestamp": ts, **{key: by_time[ts].get(key) for key in metric_keys}} for ts in sorted(by_time)]

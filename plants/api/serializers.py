@@ -18,6 +18,7 @@ from plants.models import (
     PlantMembership,
     StringBoxDatasheet,
 )
+from telemetry.live import DEVICE_STATUS_VALUES, DeviceLive, PlantLive, device_live, plant_live
 
 
 class CoordinatesSerializer(serializers.Serializer):
@@ -41,14 +42,41 @@ class CoordinatesField(serializers.Field):
         return {"latitude": serializer.validated_data["lat"], "longitude": serializer.validated_data["lng"]}
 
 
+def _plant_live(plant: Plant) -> PlantLive:
+    """Computed once per plant per response (several fields read it); no query — the facts were
+    annotated on the queryset by ``plant_list_visible_to``."""
+    cached = getattr(plant, "_live_figures", None)
+    if cached is None:
+        cached = plant._live_figures = plant_live(plant=plant)
+    return cached
+
+
+def _device_live(device: Device) -> DeviceLive:
+    cached = getattr(device, "_live_figures", None)
+    if cached is None:
+        cached = device._live_figures = device_live(device=device)
+    return cached
+
+
 class PlantListSerializer(serializers.ModelSerializer):
-    """Seed 001's plant list item. Live figures are null until telemetry exists."""
+    """Seed 001's plant list item. Live figures come from the plant's latest telemetry values
+    (``telemetry.live``) and are null until telemetry exists."""
 
     total_capacity = serializers.FloatField(source="total_power_output_kw", read_only=True)
-    current_generation = serializers.SerializerMethodField()
-    efficiency = serializers.SerializerMethodField()
+    current_generation = serializers.SerializerMethodField(
+        help_text="kW: sum of the latest ac_power of the plant's inverters that reported within 15 minutes; "
+        "null when none did."
+    )
+    efficiency = serializers.SerializerMethodField(
+        help_text="%: inverter AC/DC conversion efficiency = Σ ac_power / Σ dc_power over the plant's inverters "
+        "reporting both within 15 minutes (DC ≥ 0.01 kW); null otherwise (e.g. at night)."
+    )
     device_count = serializers.IntegerField(read_only=True, default=0)
-    last_update = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text="Derived: 'maintenance' when the stored status says so, else 'online' if any device "
+        "communicated within 15 minutes, else 'offline'."
+    )
+    last_update = serializers.SerializerMethodField(help_text="Timestamp of the plant's newest telemetry value.")
     owner_id = serializers.IntegerField(read_only=True, allow_null=True)
     installer_id = serializers.IntegerField(read_only=True, allow_null=True)
 
@@ -71,15 +99,24 @@ class PlantListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_current_generation(self, plant):
-        return getattr(plant, "current_generation", None)
+        return _plant_live(plant).current_generation
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_efficiency(self, plant):
-        return getattr(plant, "efficiency", None)
+        return _plant_live(plant).efficiency
+
+    @extend_schema_field(serializers.ChoiceField(choices=PlantStatus.choices))
+    def get_status(self, plant) -> str:
+        return _plant_live(plant).status
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_last_update(self, plant):
-        return getattr(plant, "last_update", None)
+        return _datetime(_plant_live(plant).last_update)
+
+
+def _datetime(value):
+    """Render like a DRF DateTimeField (ISO 8601, UTC as ``Z``)."""
+    return None if value is None else serializers.DateTimeField().to_representation(value)
 
 
 CONFIG_FIELDS = [
@@ -182,34 +219,45 @@ DATASHEET_SERIALIZERS: dict[str, type[serializers.ModelSerializer]] = {
 
 
 class DeviceListSerializer(serializers.ModelSerializer):
-    """Seed 001's device list item. Live figures are null until telemetry exists."""
+    """Seed 001's device list item. Live figures come from the device's latest telemetry values
+    (``telemetry.live``) and are null/offline until telemetry exists."""
 
     plant_id = serializers.IntegerField(read_only=True)
-    status = serializers.SerializerMethodField()
-    current_output = serializers.SerializerMethodField()
-    efficiency = serializers.SerializerMethodField()
-    last_update = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text="'offline' when nothing arrived within 15 minutes; else 'fault' when the latest status_code "
+        "is SunSpec 7 (FAULT); else 'online'."
+    )
+    current_output = serializers.SerializerMethodField(
+        help_text="kW: latest ac_power if it arrived within 15 minutes, else null."
+    )
+    efficiency = serializers.SerializerMethodField(
+        help_text="%: AC/DC conversion efficiency = ac_power / dc_power, both from the last 15 minutes and "
+        "DC ≥ 0.01 kW; null otherwise."
+    )
+    last_update = serializers.SerializerMethodField(help_text="Timestamp of the device's newest telemetry value.")
 
     class Meta:
         model = Device
         fields = ["id", "plant_id", "name", "type", "status", "current_output", "efficiency", "last_update"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=PlantStatus.choices))
+    # A plain string in the schema: an enum here collides with the other "status" choice sets
+    # unless ENUM_NAME_OVERRIDES names telemetry.live.DeviceStatus (settings).
+    @extend_schema_field(serializers.CharField(help_text=f"One of {', '.join(DEVICE_STATUS_VALUES)}."))
     def get_status(self, device) -> str:
-        return getattr(device, "live_status", None) or "offline"
+        return _device_live(device).status
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_current_output(self, device):
-        return getattr(device, "current_output", None)
+        return _device_live(device).current_output
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_efficiency(self, device):
-        return getattr(device, "efficiency", None)
+        return _device_live(device).efficiency
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_last_update(self, device):
-        return getattr(device, "last_update", None)
+        return _datetime(_device_live(device).last_communication)
 
 
 class DeviceDetailSerializer(DeviceListSerializer):
@@ -221,7 +269,9 @@ class DeviceDetailSerializer(DeviceListSerializer):
     serial_number = serializers.CharField(max_length=64)
     capacity = serializers.FloatField(source="capacity_kw", required=False, allow_null=True, min_value=0)
     parent_id = serializers.IntegerField(required=False, allow_null=True)
-    last_communication = serializers.SerializerMethodField()
+    last_communication = serializers.SerializerMethodField(
+        help_text="Timestamp of the device's newest telemetry value (same as lastUpdate)."
+    )
     datasheet = serializers.DictField(required=False, allow_null=True, help_text="Fields depend on the device type.")
 
     class Meta(DeviceListSerializer.Meta):
@@ -244,7 +294,7 @@ class DeviceDetailSerializer(DeviceListSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_last_communication(self, device):
-        return getattr(device, "last_communication", None)
+        return _datetime(_device_live(device).last_communication)
 
     def to_representation(self, device):
         data = super().to_representation(device)

@@ -17,6 +17,7 @@ from plants.filters import DeviceFilter, PlantFilter
 from plants.models import Device, PanelSpec, PlantMembership
 from plants.selectors import device_list_visible_to, plant_list_visible_to
 from solarhub.api.scoping import PlantScopedViewSet
+from telemetry.live import device_live_annotate
 
 from .serializers import (
     DeviceDetailSerializer,
@@ -109,7 +110,8 @@ class PlantViewSet(PlantScopedViewSet):
     @action(detail=True, methods=["get"], url_path="devices")
     def devices(self, request, pk=None):
         plant = self.get_object()
-        queryset = DeviceFilter(request.query_params, queryset=Device.objects.filter(plant=plant)).qs
+        devices = device_live_annotate(queryset=Device.objects.filter(plant=plant))
+        queryset = DeviceFilter(request.query_params, queryset=devices).qs
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(DeviceListSerializer(page, many=True).data)
 
@@ -197,7 +199,7 @@ def _create_device(request, data, *, plant_in_url: bool) -> Response:
         if plant_in_url:
             raise
         raise exceptions.ValidationError({"plant_id": ["Unknown plant."]}) from None
-    device = Device.objects.select_related(*_SHEETS).get(pk=device.pk)
+    device = device_live_annotate(queryset=Device.objects.select_related(*_SHEETS)).get(pk=device.pk)
     return Response(DeviceDetailSerializer(device).data, status=status.HTTP_201_CREATED)
 
 
@@ -223,7 +225,8 @@ class DeviceViewSet(PlantScopedViewSet):
         queryset = super().get_queryset()
         if self.action != "list":
             queryset = queryset.select_related(*_SHEETS)
-        return queryset
+        # live fields (status, currentOutput...) as subqueries of the same SELECT: no extra query
+        return device_live_annotate(queryset=queryset)
 
     def get_serializer_class(self):
         return DeviceListSerializer if self.action == "list" else DeviceDetailSerializer
@@ -273,4 +276,4 @@ class DeviceGroupListView(ListAPIView):
         device_type = DEVICE_GROUPS.get(self.kwargs["group"])
         if device_type is None:
             raise exceptions.NotFound()
-        return device_list_visible_to(self.request.user).filter(type=device_type)
+        return device_list_visible_to(self.request.user, with_live=True).filter(type=device_type)

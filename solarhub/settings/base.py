@@ -148,7 +148,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Dirty rollup hours are folded every minute; a run that finds its slot taken by a late
+    # predecessor simply shares the work (SKIP LOCKED), and an unpicked run expires.
+    "telemetry-fold-rollups": {
+        "task": "telemetry.fold_rollups",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+    "telemetry-partitions-ahead": {
+        "task": "telemetry.partitions_ahead",
+        "schedule": crontab(hour=2, minute=5),
+    },
+    "telemetry-drop-old-partitions": {
+        "task": "telemetry.drop_old_partitions",
+        "schedule": crontab(hour=2, minute=35),
+    },
 }
+# Raw readings older than this are dropped (whole monthly partitions); rollups are kept.
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 730, minimum=1)
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -257,6 +274,7 @@ SPECTACULAR_SETTINGS = {
         "RegistrableUserTypeEnum": "accounts.choices.REGISTRABLE_USER_TYPES",
         "JobStatusEnum": "solarhub.models.JobStatus",
         "PlantStatusEnum": "plants.choices.PlantStatus",
+        "DeviceStatusEnum": "telemetry.live.DeviceStatus",
     },
 }
 

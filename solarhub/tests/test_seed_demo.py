@@ -1,9 +1,14 @@
 """`seed_demo` creates the demo accounts make run prints plus the demo plants and devices, and
-running it again changes nothing. Each demo customer sees only their own plants."""
+running it again changes nothing. Each demo customer sees only their own plants. With
+telemetry (the default, and what `make run` does) it also simulates the last 7 days of readings
+and, run again, adds only what is missing. The registry tests seed without telemetry to stay
+fast; one test runs the whole default seed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from itertools import pairwise
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -12,18 +17,24 @@ from django.core.management import call_command
 from accounts.choices import UserType
 from plants.choices import DeviceType, PlantRole, Tracking
 from plants.models import DATASHEETS, Device, PanelSpec, Plant, PlantMembership
-from solarhub.demo import DEMO_USERS
+from solarhub.demo import DEMO_USERS, demo_telemetry_seed
 from solarhub.testing.personas import api_client_for
+from telemetry.models import LatestValue, Reading
+from telemetry.simulator.devices import FAULT
 
 pytestmark = pytest.mark.django_db
 
 ROOFTOP, FARM, HOME = "DEMO-ROOF-01", "DEMO-FARM-01", "DEMO2-HOME-01"
 
 
-def _seed() -> str:
+def _seed(*args: str) -> str:
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
+
+
+def _seed_registry() -> str:
+    return _seed("--telemetry-days", "0")
 
 
 def _snapshot() -> dict:
@@ -40,7 +51,7 @@ def _snapshot() -> dict:
 
 @pytest.fixture
 def seeded() -> str:
-    return _seed()
+    return _seed_registry()
 
 
 def _user(username: str):
@@ -49,7 +60,7 @@ def _user(username: str):
 
 def test_seed_demo_is_idempotent_and_prints_working_credentials(seeded):
     first = _snapshot()
-    second_output = _seed()
+    second_output = _seed_registry()
     assert _snapshot() == first
     assert "created" not in second_output  # everything already existed
 
@@ -69,7 +80,7 @@ def test_seed_demo_recreates_only_what_is_missing(seeded):
     Device.objects.filter(serial_number="SMB-F101").delete()
     PanelSpec.objects.filter(plant__plant_code=HOME).delete()
     counts = (Device.objects.count(), PanelSpec.objects.count())
-    _seed()
+    _seed_registry()
     assert (Device.objects.count(), PanelSpec.objects.count()) == (counts[0] + 1, counts[1] + 1)
     box = Device.objects.get(serial_number="SMB-F101")
     assert box.parent.serial_number == "HS1150-2401-0001" and box.string_box_datasheet.no_strings == 15
@@ -161,3 +172,59 @@ def test_each_demo_account_sees_exactly_its_plants_through_the_api(seeded):
     assert _plant_ids_seen_by("admin") == set(ids.values())
     # and demo cannot open demo2's plant either
     assert api_client_for(_user("demo")).get(f"/api/plants/{ids[HOME]}").status_code == 404
+
+
+def _inverter_readings(plant: Plant, key: str):
+    inverters = Device.objects.filter(plant=plant, type=DeviceType.INVERTER)
+    return Reading.objects.filter(device__in=inverters, metric__key=key)
+
+
+@pytest.mark.slow
+def test_seed_demo_simulates_a_week_of_telemetry_and_then_adds_only_what_is_missing():
+    output = _seed()  # what `make run` does
+    assert "Simulated telemetry, last 7 days" in output
+    plants = list(Plant.objects.order_by("id"))
+    newest = {}
+    for plant in plants:
+        assert f"{plant.plant_code}: " in output and "weak string" in output and "fault: outage" in output
+        times = _inverter_readings(plant, "ac_power").order_by("ts").values_list("ts", flat=True)
+        first, last = times.first(), times.last()
+        assert last - first >= dt.timedelta(days=7)  # a full week of 5-minute inverter data
+        per_inverter = _inverter_readings(plant, "energy_total").values("device").distinct().count()
+        assert per_inverter == Device.objects.filter(plant=plant, type=DeviceType.INVERTER).count()
+        assert _inverter_readings(plant, "status_code").filter(value=FAULT).exists()  # the outage
+        newest[plant.pk] = Reading.objects.filter(device__plant=plant).order_by("-ts").values_list("ts", flat=True)[0]
+    for device in Device.objects.filter(plant__in=plants, type=DeviceType.WEATHER_STATION):
+        assert Reading.objects.filter(device=device, metric__key="irradiance_poa").exists()
+    for device in Device.objects.filter(plant__in=plants, type=DeviceType.METER):
+        assert Reading.objects.filter(device=device, metric__key="export_energy").exists()
+
+    # Again: registry unchanged; readings only after each plant's newest one (a few samples if a
+    # 5-minute mark passed meanwhile, none otherwise).
+    registry = _snapshot()
+    up_to_newest = {p.pk: Reading.objects.filter(device__plant=p, ts__lte=newest[p.pk]).count() for p in plants}
+    total = Reading.objects.count()
+    again = _seed()
+    assert "created" not in again and _snapshot() == registry
+    for plant in plants:
+        assert Reading.objects.filter(device__plant=plant, ts__lte=newest[plant.pk]).count() == up_to_newest[plant.pk]
+    assert Reading.objects.count() - total < 2 * 200  # per 5-minute mark the three plants report < 200 values
+
+    # Hours later: the gap is filled from where each plant stopped, counters keep counting.
+    before = {plant.pk: Reading.objects.filter(device__plant=plant).count() for plant in plants}
+    later = max(newest.values()) + dt.timedelta(hours=6)
+    telemetry = demo_telemetry_seed(now=later, fold=False)
+    for item in telemetry.plants:
+        plant = item.plant
+        assert item.result is not None and item.result.rows_written > 0 and not item.result.faults
+        assert Reading.objects.filter(device__plant=plant).count() == before[plant.pk] + item.result.rows_written
+        for inverter in Device.objects.filter(plant=plant, type=DeviceType.INVERTER):
+            total = list(
+                Reading.objects.filter(device=inverter, metric__key="energy_total")
+                .order_by("ts")
+                .values_list("value", flat=True)
+            )
+            assert all(b >= a for a, b in pairwise(total))
+        latest = LatestValue.objects.filter(device__plant=plant).order_by("-ts").values_list("ts", flat=True)[0]
+        assert latest <= later
+    assert all(item.result is None for item in demo_telemetry_seed(now=later, fold=False).plants)

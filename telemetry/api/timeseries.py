@@ -1,0 +1,348 @@
+"""Time-series endpoints (seed 001): one device, a batch of metrics of one device, one plant.
+
+``?metric=`` is a group of ``telemetry.catalog.METRIC_GROUPS`` (``panel_voltages`` → ``PV1..PVn``)
+or any catalog key (under ``value``). The range is ``timeRange`` (1h, 24h, 7d, 30d, 90d, 1y)
+ending now, or ``startTime``/``endTime``; the resolution is chosen from the range unless asked.
+A range/resolution pair over 5,000 points is refused (400 ``TOO_MANY_POINTS``) before any
+query — time series are never unbounded. ``?format=csv`` downloads the same data.
+Invisible devices and plants are 404 (the plant scope filters the lookup itself).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from plants.models import Device, Plant
+from plants.selectors import device_list_visible_to, plant_ids_visible_to
+from solarhub.api.exceptions import ApiError
+from solarhub.api.renderers import CamelCaseJSONRenderer
+from solarhub.api.schema import ValidationErrorSerializer
+from telemetry.catalog import METRIC_GROUPS
+from telemetry.choices import MetricKind, Resolution
+from telemetry.selectors import (
+    MAX_POINTS,
+    SeriesColumns,
+    TooManyPoints,
+    UnknownMetric,
+    device_series,
+    metric_info,
+    plant_series,
+    series_columns_for,
+)
+
+TIME_RANGES = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "1y": timedelta(days=365),
+}
+DEFAULT_RANGE = "24h"
+# Beyond these, range arithmetic in local zones could overflow; no telemetry exists there anyway.
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_BATCH_METRICS = 10
+_RESOLUTIONS = [choice.value for choice in Resolution]
+# A '+' in an unencoded query string arrives as a space: "2024-01-01T00:00:00 02:00".
+_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    """Query of a series (also the body of a batch, with ``metrics`` instead of ``metric``)."""
+
+    metric = serializers.CharField(max_length=64, help_text="A group (panel_voltages, ...) or a catalog metric key.")
+    time_range = serializers.ChoiceField(choices=list(TIME_RANGES), required=False, help_text="Default 24h.")
+    start_time = serializers.CharField(max_length=40, required=False, help_text="ISO 8601, e.g. 2024-01-01T00:00:00Z")
+    end_time = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default now.")
+    resolution = serializers.ChoiceField(
+        choices=_RESOLUTIONS, required=False, help_text="Default: raw up to 1h, 5min up to 24h, hour up to 90d, day."
+    )
+
+
+class BatchQuerySerializer(SeriesQuerySerializer):
+    metric = None
+    metrics = serializers.ListField(
+        child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_BATCH_METRICS
+    )
+
+
+class SeriesSerializer(serializers.Serializer):
+    """Documentation of the answer; ``data`` rows are ``{timestamp, <label>: number | null}``."""
+
+    device_id = serializers.IntegerField()
+    metric = serializers.CharField()
+    time_range = serializers.CharField()
+    resolution = serializers.ChoiceField(choices=_RESOLUTIONS)
+    unit = serializers.CharField()
+    timezone = serializers.CharField(help_text="The plant's IANA zone; daily buckets are its local days.")
+    data = serializers.ListField(child=serializers.DictField())
+
+
+class PlantSeriesSerializer(SeriesSerializer):
+    device_id = None
+    plant_id = serializers.IntegerField()
+
+
+@dataclass(frozen=True)
+class SeriesRange:
+    start: datetime
+    end: datetime
+    label: str
+    resolution: str | None  # None: automatic
+
+
+def _parse_time(raw: str, field: str) -> datetime:
+    text = _SPACE_OFFSET.sub(r"+\1", raw.strip())
+    try:
+        moment = parse_datetime(text)
+        if moment is None and (day := parse_date(text)) is not None:
+            moment = datetime(day.year, day.month, day.day)
+    except ValueError:
+        moment = None
+    if moment is None or "\x00" in text:
+        raise exceptions.ValidationError({field: ["Not an ISO 8601 time, e.g. 2024-01-01T00:00:00Z."]})
+    if moment.tzinfo is None:  # a time without offset is read as UTC, the API's zone
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment <= LATEST:
+        raise exceptions.ValidationError({field: [f"Times must lie between {EARLIEST.year} and {LATEST.year}."]})
+    return moment
+
+
+def series_range(data: Mapping) -> SeriesRange:
+    """``timeRange`` ending now, or ``startTime``/``endTime`` (one of them plus ``timeRange``,
+    or both). 400 for bad times and for a start not before the end."""
+    label = data.get("time_range")
+    span = TIME_RANGES[label or DEFAULT_RANGE]
+    start = _parse_time(data["start_time"], "startTime") if data.get("start_time") else None
+    end = _parse_time(data["end_time"], "endTime") if data.get("end_time") else None
+    if start is None and end is None:
+        end = timezone.now()
+    if start is None:
+        start = end - span
+    elif end is None:
+        end = start + span if label else timezone.now()
+    if start >= end:
+        raise exceptions.ValidationError({"startTime": ["startTime must be before endTime."]})
+    if not label:
+        label = "custom" if data.get("start_time") or data.get("end_time") else DEFAULT_RANGE
+    return SeriesRange(start=start, end=end, label=label, resolution=data.get("resolution"))
+
+
+def auto_resolution(span: timedelta, *, raw_allowed: bool) -> str:
+    """≤1h raw (devices only), ≤24h 5min, ≤90d hour, beyond that days."""
+    if span <= timedelta(hours=1) and raw_allowed:
+        return Resolution.RAW
+    if span <= timedelta(hours=24):
+        return Resolution.FIVE_MINUTES
+    if span <= timedelta(days=90):
+        return Resolution.HOUR
+    return Resolution.DAY
+
+
+class SeriesCSVRenderer(BaseRenderer):
+    """``?format=csv``: the series' ``data`` as ``timestamp,<label>...`` rows."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        view = (renderer_context or {}).get("view")
+        columns = ["timestamp", *getattr(view, "csv_labels", [])]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in (data or {}).get("data", []):
+            writer.writerow(["" if row.get(column) is None else row.get(column) for column in columns])
+        return buffer.getvalue().encode()
+
+
+class _SeriesView(APIView):
+    renderer_classes = [CamelCaseJSONRenderer, SeriesCSVRenderer]
+    csv_labels: list[str]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 and isinstance(getattr(response, "accepted_renderer", None), SeriesCSVRenderer):
+            response.accepted_renderer = CamelCaseJSONRenderer()  # errors stay JSON, even for ?format=csv
+            response.accepted_media_type = "application/json"
+        return response
+
+    def _csv(self, request, response: Response, name: str) -> Response:
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+
+def kind_of(key: str) -> str:
+    info = metric_info().get(key)
+    return info.kind if info else ""
+
+
+def _columns(metric: str, device_ids: list[int]) -> SeriesColumns:
+    try:
+        return series_columns_for(metric=metric, device_ids=device_ids)
+    except UnknownMetric:
+        groups = ", ".join(METRIC_GROUPS)
+        raise exceptions.ValidationError(
+            {"metric": [f"Unknown metric '{metric[:64]}'. Use a group ({groups}) or a catalog metric key."]}
+        ) from None
+
+
+def _body(*, columns: SeriesColumns, rows: list[dict]) -> list[dict]:
+    return [{"timestamp": iso(row["timestamp"]), **{label: row[key] for label, key in columns.columns}} for row in rows]
+
+
+def _device_body(device: Device, metric: str, window: SeriesRange) -> tuple[dict, SeriesColumns]:
+    columns = _columns(metric, [device.pk])
+    keys = [key for _, key in columns.columns]
+    derived = any(kind_of(key) == MetricKind.DERIVED for key in keys)  # energy exists per bucket only
+    if derived and window.resolution == Resolution.RAW:
+        raise exceptions.ValidationError({"resolution": [f"'{metric}' is computed per bucket: use 5min or coarser."]})
+    resolution = window.resolution or auto_resolution(window.end - window.start, raw_allowed=not derived)
+    try:
+        rows = device_series(device=device, metric_keys=keys, start=window.start, end=window.end, resolution=resolution)
+    except TooManyPoints as exc:
+        if window.resolution is not None or resolution != Resolution.RAW:
+            raise ApiError(str(exc), code="too_many_points") from None
+        resolution = Resolution.FIVE_MINUTES  # automatic raw over a busy hour: 5-minute buckets instead
+        rows = device_series(device=device, metric_keys=keys, start=window.start, end=window.end, resolution=resolution)
+    body = {
+        "device_id": device.pk,
+        "metric": metric,
+        "time_range": window.label,
+        "resolution": str(resolution),
+        "unit": columns.unit,
+        "timezone": device.plant.timezone,
+        "data": _body(columns=columns, rows=rows),
+    }
+    return body, columns
+
+
+def _visible_device(request, device_id: int) -> Device:
+    device = device_list_visible_to(request.user).select_related("plant").filter(pk=device_id).first()
+    if device is None:
+        raise exceptions.NotFound("Device not found.")
+    return device
+
+
+_BAD_QUERY = OpenApiResponse(
+    ValidationErrorSerializer,
+    description="Bad query (VALIDATION_ERROR), or over 5,000 points (TOO_MANY_POINTS).",
+)
+_SERIES_PARAMETERS = [
+    SeriesQuerySerializer,
+    OpenApiParameter("format", str, enum=["json", "csv"], description="csv downloads the same data"),
+]
+
+
+@extend_schema(tags=["telemetry"])
+class DeviceTimeseriesView(_SeriesView):
+    """One metric (or metric group) of one device over a range."""
+
+    @extend_schema(
+        parameters=_SERIES_PARAMETERS,
+        responses={
+            200: OpenApiResponse(SeriesSerializer, description="The series (or text/csv with ?format=csv)"),
+            400: _BAD_QUERY,
+        },
+    )
+    def get(self, request, device_id: int):
+        device = _visible_device(request, device_id)
+        query = SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body, columns = _device_body(device, query.validated_data["metric"], series_range(query.validated_data))
+        self.csv_labels = [label for label, _ in columns.columns]
+        return self._csv(request, Response(body), f"device-{device.pk}-{body['metric']}")
+
+
+@extend_schema(tags=["telemetry"])
+class DeviceTimeseriesBatchView(_SeriesView):
+    """Several metrics of one device over one range (seed 001's batch), at most 10."""
+
+    renderer_classes = [CamelCaseJSONRenderer]
+
+    @extend_schema(request=BatchQuerySerializer, responses={200: SeriesSerializer(many=True)})
+    def post(self, request, device_id: int):
+        device = _visible_device(request, device_id)
+        query = BatchQuerySerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        window = series_range(query.validated_data)
+        metrics = list(dict.fromkeys(query.validated_data["metrics"]))
+        return Response([_device_body(device, metric, window)[0] for metric in metrics])
+
+
+@extend_schema(tags=["telemetry"])
+class PlantTimeseriesView(_SeriesView):
+    """The plant aggregate of a metric: power and energy summed over its devices, irradiance,
+    temperatures and other gauges averaged. 5-minute buckets are the finest (no raw)."""
+
+    @extend_schema(
+        parameters=_SERIES_PARAMETERS,
+        responses={
+            200: OpenApiResponse(PlantSeriesSerializer, description="The series (or text/csv)"),
+            400: _BAD_QUERY,
+        },
+    )
+    def get(self, request, plant_id: int):
+        plant = Plant.objects.filter(pk=plant_id, id__in=plant_ids_visible_to(request.user)).first()
+        if plant is None:
+            raise exceptions.NotFound("Plant not found.")
+        query = SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        window = series_range(query.validated_data)
+        if window.resolution == Resolution.RAW:
+            raise exceptions.ValidationError(
+                {"resolution": ["Plant series start at 5min: raw readings of different devices do not line up."]}
+            )
+        device_ids = list(Device.objects.filter(plant=plant).values_list("id", flat=True))
+        metric = query.validated_data["metric"]
+        columns = _columns(metric, device_ids)
+        resolution = window.resolution or auto_resolution(window.end - window.start, raw_allowed=False)
+        try:
+            rows = plant_series(
+                plant=plant,
+                device_ids=device_ids,
+                metric_keys=[key for _, key in columns.columns],
+                start=window.start,
+                end=window.end,
+                resolution=resolution,
+            )
+        except TooManyPoints as exc:
+            raise ApiError(str(exc), code="too_many_points") from None
+        self.csv_labels = [label for label, _ in columns.columns]
+        body = {
+            "plant_id": plant.pk,
+            "metric": metric,
+            "time_range": window.label,
+            "resolution": str(resolution),
+            "unit": columns.unit,
+            "timezone": plant.timezone,
+            "data": _body(columns=columns, rows=rows),
+        }
+        return self._csv(request, Response(body), f"plant-{plant.pk}-{metric}")
+
+
+__all__ = ["MAX_POINTS", "DeviceTimeseriesBatchView", "DeviceTimeseriesView", "PlantTimeseriesView"]

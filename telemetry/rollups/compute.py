@@ -1,0 +1,256 @@
+"""5-minute aggregates computed from raw readings, and the real-time read of the rollups.
+
+The folder and the readers use the same computation: the folder writes it, a reader computes
+it on the fly for hours not folded yet (Timescale's real-time aggregate idea, by hand). So a
+query before folding answers exactly what it answers after.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Q
+
+from ..choices import Resolution
+from ..ingest import metric_catalog
+from ..models import DirtyHour, Reading, Rollup
+from .buckets import HOUR, Agg, compose, day_bucket_of, day_parts, floor_five, floor_hour, local_day_bounds, runs_of
+from .energy import COUNTER_KEY, ENERGY_KEY, POWER_KEY, energy_for_hours, energy_neighbours
+
+AggKey = tuple[int, int, datetime]  # (device_id, metric_id, bucket)
+
+# (device, metric, hour) keys to work on, sent as (device, hour) and (device, metric) pairs —
+# not their product, which would be far larger to send — and joined in the database.
+K_CTE = """
+    c(device_id, hour) AS (SELECT * FROM unnest(%(c_devices)s::bigint[], %(c_hours)s::timestamptz[])),
+    dm(device_id, metric_id) AS (SELECT * FROM unnest(%(m_devices)s::bigint[], %(m_metrics)s::smallint[])),
+    k AS (SELECT c.device_id, dm.metric_id, c.hour FROM c JOIN dm ON dm.device_id = c.device_id)
+"""
+# The raw → 5-minute aggregation. Each ``k`` row reads its readings by a primary-key range scan
+# on (device_id, metric_id, ts), partitions pruned at run time. The LATERAL subquery with
+# OFFSET 0 is an optimisation fence: flattened into a plain join, the planner parameterises the
+# scan by the device alone (or hashes the whole table), reading every metric of the device in
+# the partition once per hour — quadratic in a backfill.
+FIVE_MINUTE_CTE = (
+    K_CTE  # noqa: S608 -- constants only
+    + """,
+    five AS (
+        SELECT k.device_id, k.metric_id, date_bin('5 minutes', r.ts, TIMESTAMPTZ 'epoch') AS bucket,
+               count(*)::int AS count, sum(r.value) AS sum, min(r.value) AS min, max(r.value) AS max,
+               (array_agg(r.value ORDER BY r.ts))[1] AS first,
+               (array_agg(r.value ORDER BY r.ts DESC))[1] AS last
+        FROM k CROSS JOIN LATERAL (
+            SELECT r.ts, r.value FROM telemetry_reading r
+            WHERE r.device_id = k.device_id AND r.metric_id = k.metric_id
+              AND r.ts >= k.hour AND r.ts < k.hour + INTERVAL '1 hour'
+            OFFSET 0
+        ) r
+        GROUP BY 1, 2, 3
+    )
+"""
+)
+_FIVE_MINUTE_SELECT = (
+    f"WITH {FIVE_MINUTE_CTE} SELECT device_id, metric_id, bucket, count, sum, min, max, first, last FROM five"  # noqa: S608 -- constants only
+)
+
+
+def k_params(*, device_hours: Mapping[int, Collection[datetime]], metrics_of: Mapping[int, Collection[int]]) -> dict:
+    """The arrays of :data:`K_CTE`; empty ``c_devices`` when there is nothing to do."""
+    c_devices, c_hours, m_devices, m_metrics = [], [], [], []
+    for device_id, hours in device_hours.items():
+        metrics = metrics_of.get(device_id, ())
+        if not metrics:
+            continue
+        for hour in hours:
+            c_devices.append(device_id)
+            c_hours.append(hour)
+        for metric_id in metrics:
+            m_devices.append(device_id)
+            m_metrics.append(metric_id)
+    return {"c_devices": c_devices, "c_hours": c_hours, "m_devices": m_devices, "m_metrics": m_metrics}
+
+
+def energy_metric_ids() -> dict[str, int]:
+    """Ids of the metrics energy is made of (cached catalog, no query most of the time)."""
+    catalog = metric_catalog()
+    return {key: catalog[key].id for key in (COUNTER_KEY, POWER_KEY, ENERGY_KEY) if key in catalog}
+
+
+def gauge_five_minute(
+    *, device_hours: Mapping[int, Collection[datetime]], metrics_of: Mapping[int, Collection[int]]
+) -> dict[AggKey, Agg]:
+    """count/sum/min/max/first/last of every (device, metric, 5-minute bucket) in the given
+    hours, from raw readings. SQL aggregation on PostgreSQL, Python on SQLite."""
+    if not any(metrics_of.get(device_id) for device_id in device_hours):
+        return {}
+    if connection.vendor == "postgresql":
+        params = k_params(device_hours=device_hours, metrics_of=metrics_of)
+        if not params["c_devices"]:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(_FIVE_MINUTE_SELECT, params)
+            return {(d, m, b): Agg(*rest) for d, m, b, *rest in cursor.fetchall()}
+    terms = [
+        Q(device_id=device_id, metric_id__in=list(metrics_of.get(device_id, ())), ts__gte=run[0], ts__lt=run[-1] + HOUR)
+        for device_id, hours in device_hours.items()
+        for run in runs_of(hours)
+    ]
+    values: dict[AggKey, list[float]] = defaultdict(list)
+    for condition in or_chunks(terms):
+        rows = Reading.objects.filter(condition).order_by("device_id", "metric_id", "ts")
+        for device_id, metric_id, ts, value in rows.values_list("device_id", "metric_id", "ts", "value"):
+            values[(device_id, metric_id, floor_five(ts))].append(value)
+    return {key: Agg.of_values(items) for key, items in values.items()}
+
+
+def or_chunks(terms: Sequence[Q], size: int = 200) -> Iterator[Q]:
+    """OR-ed conditions in chunks: SQLite refuses expressions nested deeper than 1,000 levels."""
+    for start in range(0, len(terms), size):
+        condition = Q()
+        for term in terms[start : start + size]:
+            condition |= term
+        yield condition
+
+
+def five_minute(
+    *, device_hours: Mapping[int, Collection[datetime]], metrics_of: Mapping[int, Collection[int]]
+) -> dict[AggKey, Agg]:
+    """Gauges and, when asked for, ``energy_produced`` of the given hours (5-minute buckets)."""
+    ids = energy_metric_ids()
+    energy_id = ids.get(ENERGY_KEY)
+    gauges = {d: [m for m in metrics if m != energy_id] for d, metrics in metrics_of.items()}
+    result = gauge_five_minute(device_hours=device_hours, metrics_of=gauges)
+    energy_hours = {d: hours for d, hours in device_hours.items() if energy_id in metrics_of.get(d, ())}
+    if energy_hours:
+        for (device_id, bucket), agg in energy_for_hours(device_hours=energy_hours, metric_ids=ids).items():
+            result[(device_id, energy_id, bucket)] = agg
+    return result
+
+
+def dirty_hours(*, device_ids: Sequence[int], before: datetime) -> dict[int, set[datetime]]:
+    """Hours of these devices not folded yet (one query)."""
+    result: dict[int, set[datetime]] = defaultdict(set)
+    rows = DirtyHour.objects.filter(device_id__in=device_ids, hour__lt=before).values_list("device_id", "hour")
+    for device_id, hour in rows:
+        result[device_id].add(hour)
+    return result
+
+
+def rollups_read(
+    *,
+    device_ids: Sequence[int],
+    metric_ids: Collection[int],
+    resolution: str,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+) -> dict[AggKey, Agg]:
+    """Aggregates of every stored bucket starting in ``[start, end)`` at ``resolution`` (5min,
+    hour, or day — then ``start``/``end`` are local midnights in ``tz``), never stale: buckets of
+    hours still dirty are recomputed from raw readings, and for ``energy_produced`` also the
+    hours a dirty hour can influence (:func:`energy_neighbours`). A constant number of queries
+    whatever the number of devices or points."""
+    metric_ids = set(metric_ids)
+    ids = energy_metric_ids()
+    energy_id = ids.get(ENERGY_KEY)
+    span_lo, span_hi = floor_hour(start), end
+    dirty = dirty_hours(device_ids=device_ids, before=end + HOUR)
+    tails: dict[bool, dict[int, set[datetime]]] = {False: {}, True: {}}  # is energy → device → hours
+    if metric_ids - {energy_id}:
+        tails[False] = {d: {h for h in hours if span_lo <= h < span_hi} for d, hours in dirty.items()}
+    if energy_id in metric_ids and dirty:
+        tails[True] = {
+            d: {h for h in hours if span_lo <= h < span_hi}
+            for d, hours in energy_neighbours(device_hours=dirty, metric_ids=ids).items()
+        }
+
+    def in_tail(device_id: int, metric_id: int, hour: datetime) -> bool:
+        return hour in tails[metric_id == energy_id].get(device_id, ())
+
+    tail_days: dict[int, set[datetime]] = defaultdict(set)
+    for tail in tails.values():
+        for device_id, hours in tail.items():
+            for hour in hours:
+                tail_days[device_id].update({day_bucket_of(hour, tz), day_bucket_of(hour + HOUR - _TINY, tz)})
+
+    def covered(device_id: int, metric_id: int, bucket: datetime) -> bool:
+        if resolution == Resolution.DAY:
+            return bucket in tail_days.get(device_id, ())
+        return in_tail(device_id, metric_id, floor_hour(bucket))
+
+    result: dict[AggKey, Agg] = {}
+    stored = Rollup.objects.filter(
+        resolution=resolution, device_id__in=device_ids, metric_id__in=metric_ids, bucket__gte=start, bucket__lt=end
+    ).values_list("device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last")
+    for device_id, metric_id, bucket, *rest in stored:
+        if not covered(device_id, metric_id, bucket):
+            result[(device_id, metric_id, bucket)] = Agg(*rest)
+
+    tail_hours = _merge_tails(tails)
+    if not tail_hours:
+        return result
+    computed = five_minute(device_hours=tail_hours, metrics_of=dict.fromkeys(tail_hours, metric_ids))
+    computed = {key: agg for key, agg in computed.items() if in_tail(key[0], key[1], floor_hour(key[2]))}
+    if resolution == Resolution.FIVE_MINUTES:
+        result.update({key: agg for key, agg in computed.items() if start <= key[2] < end})
+    elif resolution == Resolution.HOUR:
+        hourly = compose((((d, m), b, agg) for (d, m, b), agg in computed.items()), floor_hour)
+        result.update({(d, m, b): agg for ((d, m), b), agg in hourly.items() if start <= b < end})
+    else:
+        result.update(_recompose_days(tail_days, metric_ids, computed, in_tail, tz, start, end))
+    return result
+
+
+_TINY = timedelta(microseconds=1)
+
+
+def _merge_tails(tails: Mapping[bool, Mapping[int, set[datetime]]]) -> dict[int, set[datetime]]:
+    merged: dict[int, set[datetime]] = defaultdict(set)
+    for tail in tails.values():
+        for device_id, hours in tail.items():
+            merged[device_id] |= hours
+    return {d: hours for d, hours in merged.items() if hours}
+
+
+def _recompose_days(tail_days, metric_ids, computed, in_tail, tz: ZoneInfo, start: datetime, end: datetime):
+    """Days holding a tail hour, rebuilt from their parts: stored hourly rows of whole hours and
+    stored 5-minute rows of the edges (for +05:30-like zones), except tail hours, which come
+    from ``computed``. One query for the stored parts (per 200 device-days)."""
+    terms: list[Q] = []
+    bounds: dict[tuple[int, datetime], tuple[datetime, datetime]] = {}
+    for device_id, days in tail_days.items():
+        for day in days:
+            if not start <= day < end:
+                continue
+            lo, hi = local_day_bounds(day.astimezone(tz).date(), tz)
+            hour_lo, hour_hi = day_parts(lo, hi)
+            bounds[(device_id, day)] = (lo, hi)
+            terms += [
+                Q(device_id=device_id, resolution=Resolution.HOUR, bucket__gte=hour_lo, bucket__lt=hour_hi),
+                Q(device_id=device_id, resolution=Resolution.FIVE_MINUTES, bucket__gte=lo, bucket__lt=hour_lo),
+                Q(device_id=device_id, resolution=Resolution.FIVE_MINUTES, bucket__gte=hour_hi, bucket__lt=hi),
+            ]
+    if not bounds:
+        return {}
+    parts: list[tuple[tuple[int, int], datetime, Agg]] = []
+    for condition in or_chunks(terms, size=600):
+        stored = Rollup.objects.filter(condition, metric_id__in=metric_ids).values_list(
+            "device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last"
+        )
+        for device_id, metric_id, bucket, *rest in stored:
+            if not in_tail(device_id, metric_id, floor_hour(bucket)):
+                parts.append(((device_id, metric_id), bucket, Agg(*rest)))
+    for (device_id, metric_id, bucket), agg in computed.items():
+        parts.append(((device_id, metric_id), bucket, agg))
+    days = compose(parts, lambda bucket: day_bucket_of(bucket, tz))
+    return {(d, m, day): agg for ((d, m), day), agg in days.items() if (d, day) in bounds}
+
+
+def aggregates_by_hour(rows: Iterable[tuple[AggKey, Agg]]) -> dict[AggKey, Agg]:
+    """Hourly composition of 5-minute aggregates (the folder's ORM path)."""
+    hourly = compose((((d, m), b, agg) for (d, m, b), agg in rows), floor_hour)
+    return {(d, m, b): agg for ((d, m), b), agg in hourly.items()}
