@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from telemetry.live import device_live_annotate, plant_live_annotate
 
@@ -25,7 +26,21 @@ def plant_ids_visible_to(user) -> QuerySet:
 def plant_list_visible_to(user) -> QuerySet[Plant]:
     """Plants with their device count and live figures (``telemetry.live.plant_live_annotate``:
     correlated subqueries over the latest values), in one query — no N+1 however many plants."""
-    plants = Plant.objects.filter(id__in=plant_ids_visible_to(user)).annotate(device_count=Count("devices"))
+    # Filter Plant directly rather than ``id IN (SELECT id FROM plant …)``: that self-join made
+    # PostgreSQL scan and sort the whole plant table twice per request (profiled on 500 plants).
+    # The device count is a correlated subquery, so the pagination COUNT stays a plain COUNT(*)
+    # instead of carrying a join and a GROUP BY over every plant column.
+    if user is None or not user.is_authenticated or not user.is_active:
+        plants = Plant.objects.none()
+    elif is_platform_admin(user):
+        plants = Plant.objects.all()
+    else:
+        member_of = PlantMembership.objects.filter(user=user).values("plant_id")
+        plants = Plant.objects.filter(Q(owner=user) | Q(installer=user) | Q(id__in=member_of))
+    device_count = (
+        Device.objects.filter(plant_id=OuterRef("pk")).order_by().values("plant_id").annotate(n=Count("id")).values("n")
+    )
+    plants = plants.annotate(device_count=Coalesce(Subquery(device_count, output_field=IntegerField()), Value(0)))
     return plant_live_annotate(queryset=plants).order_by("id")
 
 
