@@ -384,7 +384,7 @@ def profile_service(bench: Bench, plant_id: int, readings: list[dict], baseline:
                     copy.write_row(row)
         rate = len(sorted_rows) / (time.perf_counter() - t0)
         print(
-            f"what-if: binary COPY of the sorted rows straight into partitioned telemetry_reading: "
+            f"what-if (one run): binary COPY of the key-sorted rows straight into partitioned telemetry_reading: "
             f"{rate:,.0f} rows/s = {rate / baseline:.2f} x baseline"
         )
         print("EXPLAIN (ANALYZE, BUFFERS) of the service's statement:")

@@ -373,7 +373,8 @@ def fold_rollups(
         for lo, hi in days
     ]
     parallel(database_url, ROLLUPS_SQL, jobs)
-    return "SQL in this script (telemetry.rollups.rollups_fold does not exist)"
+    why = "BENCH_ROLLUPS=sql" if ROLLUPS == "sql" else "telemetry.rollups.rollups_fold does not exist"
+    return f"SQL in this script ({why}; the same rows as the project's folder)"
 
 
 def fold_with_project(database_url: str, module, days: list[tuple[datetime, datetime]], device_ids: list[int]):
