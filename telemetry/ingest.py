@@ -239,7 +239,7 @@ def store_rows(rows: list[tuple[int, int, datetime, float]]) -> int:
     unique-index locks in the same order (no deadlocks between overlapping batches)."""
     rows.sort(key=lambda row: (row[0], row[1], row[2]))
     if connection.vendor == "postgresql":
-        partitions_ensure({month_start(row[2]) for row in rows})
+        partitions_ensure({month_start(ts) for ts in {row[2] for row in rows}})  # per distinct ts, not per row
         with transaction.atomic():
             return _store_postgres(rows)
     with transaction.atomic():
