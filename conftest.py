@@ -38,24 +38,10 @@ def _telemetry_tables(request):
         yield
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from telemetry.catalog import metric_definitions
+    from telemetry.catalog import catalog_seed
     from telemetry.models import Metric, Reading
 
-    if not Metric.objects.exists():
-        Metric.objects.bulk_create(
-            [
-                Metric(
-                    key=d.key,
-                    unit=d.unit,
-                    kind=d.kind,
-                    description=d.description,
-                    min_value=d.min_value,
-                    max_value=d.max_value,
-                    sunspec_point=d.sunspec,
-                )
-                for d in metric_definitions()
-            ]
-        )
+    catalog_seed(Metric)
     from telemetry import ingest
 
     if transactional or ingest._catalog is None or "ac_power" not in ingest._catalog:

@@ -85,3 +85,24 @@ METRIC_GROUPS = {
     "string_currents": ("string{n}_current", "S{n}"),
     "power_generation": ("ac_power", "value"),
 }
+
+
+def catalog_seed(metric_model) -> int:
+    """Insert the catalog's missing metrics into ``metric_model`` (the migration passes its
+    historical model, tests the real one); returns how many were added."""
+    existing = set(metric_model.objects.values_list("key", flat=True))
+    missing = [
+        metric_model(
+            key=d.key,
+            unit=d.unit,
+            kind=d.kind,
+            description=d.description,
+            min_value=d.min_value,
+            max_value=d.max_value,
+            sunspec_point=d.sunspec,
+        )
+        for d in metric_definitions()
+        if d.key not in existing
+    ]
+    metric_model.objects.bulk_create(missing)
+    return len(missing)

@@ -38,25 +38,9 @@ def drop_reading_table(apps, schema_editor):
 
 
 def seed_catalog(apps, schema_editor):
-    from telemetry.catalog import metric_definitions
+    from telemetry.catalog import catalog_seed
 
-    Metric = apps.get_model("telemetry", "Metric")
-    existing = set(Metric.objects.values_list("key", flat=True))
-    Metric.objects.bulk_create(
-        [
-            Metric(
-                key=d.key,
-                unit=d.unit,
-                kind=d.kind,
-                description=d.description,
-                min_value=d.min_value,
-                max_value=d.max_value,
-                sunspec_point=d.sunspec,
-            )
-            for d in metric_definitions()
-            if d.key not in existing
-        ]
-    )
+    catalog_seed(apps.get_model("telemetry", "Metric"))
 
 
 class Migration(migrations.Migration):
