@@ -223,7 +223,23 @@ def telemetry_ingest(*, plant_ids, readings: Sequence[Any]) -> IngestResult:
         inserted = store_rows(rows)
         result.accepted = inserted
         result.duplicates += len(rows) - inserted
+        _announce(rows)
     return result
+
+
+def _announce(rows: list[tuple[int, int, datetime, float]]) -> None:
+    """Tell listeners (alarm evaluation) what was touched, once the rows are committed."""
+    from .signals import readings_stored
+
+    device_ids = {row[0] for row in rows}
+    metric_ids = {row[1] for row in rows}
+    times = [row[2] for row in rows]
+    ts_min, ts_max = min(times), max(times)
+    transaction.on_commit(
+        lambda: readings_stored.send(
+            sender=Reading, device_ids=device_ids, metric_ids=metric_ids, ts_min=ts_min, ts_max=ts_max
+        )
+    )
 
 
 def _dedupe(rows: list[tuple[int, int, datetime, float]]) -> list[tuple[int, int, datetime, float]]:
