@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from plants.models import Device
 
+from .events import EventResult, store_events, validate_events
 from .models import LatestValue, Metric, Reading
 from .partitions import month_start, partitions_ensure
 
@@ -38,6 +39,7 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    events: EventResult | None = None  # only when the batch carried events
 
     def reject(self, index: int, field_name: str, message: str, values: int = 1) -> None:
         self.rejected += values
@@ -45,18 +47,32 @@ class IngestResult:
             self.errors.append({"index": index, "field": field_name, "message": message})
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body = {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "errors": self.errors,
         }
+        if self.events is not None:
+            body["events"] = self.events.as_dict()
+        return body
+
+    @property
+    def stored_nothing(self) -> bool:
+        """Something was sent, all of it rejected: no reading or event stored or already there."""
+        events = self.events or EventResult()
+        kept = self.accepted + self.duplicates + events.accepted + events.duplicates
+        return kept == 0 and bool(self.rejected + events.rejected)
 
     def merge(self, other: IngestResult) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected += other.rejected
         self.errors.extend(other.errors[: max(0, 1000 - len(self.errors))])
+        if other.events is not None:
+            if self.events is None:
+                self.events = EventResult()
+            self.events.merge(other.events)
 
 
 @dataclass(frozen=True)
@@ -212,11 +228,19 @@ def validate_readings(
     return rows
 
 
-def telemetry_ingest(*, plant_ids, readings: Sequence[Any]) -> IngestResult:
-    """Validate and store ``readings`` for devices of ``plant_ids`` (the plants the caller may
-    write to). Idempotent: a value already stored for (device, metric, ts) is a duplicate."""
+def telemetry_ingest(*, plant_ids, readings: Sequence[Any], events: Sequence[Any] | None = None) -> IngestResult:
+    """Validate and store ``readings`` (and device ``events``, see :mod:`telemetry.events`) for
+    devices of ``plant_ids`` (the plants the caller may write to). Idempotent: a value already
+    stored for (device, metric, ts) — an event for (device, ts, type, code) — is a duplicate."""
     result = IngestResult()
-    resolver = DeviceResolver(plant_ids, readings)
+    resolver = DeviceResolver(plant_ids, [*readings, *events] if events else readings)
+    if events is not None:
+        result.events = EventResult()
+        event_rows = validate_events(events, resolver=resolver, result=result.events)
+        if event_rows:
+            stored = store_events(event_rows)
+            result.events.accepted = stored
+            result.events.duplicates = len(event_rows) - stored
     rows = validate_readings(readings, resolver=resolver, result=result)
     rows = _dedupe(rows)
     if rows:

@@ -112,7 +112,11 @@ class DeviceEvent(models.Model):
 
     class Meta:
         ordering = ["-ts"]
-        indexes = [models.Index(fields=["device", "-ts"])]
+        constraints = [
+            # Ingest is idempotent on this key (replays change nothing); as an index it also
+            # serves the device's events by time (device_id, ts leading).
+            models.UniqueConstraint(fields=["device", "ts", "event_type", "code"], name="telemetry_event_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.code} @ {self.ts:%Y-%m-%d %H:%M}"

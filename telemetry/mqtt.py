@@ -1,11 +1,13 @@
 """The MQTT door of the ingest service (issue 5, "Ingestion — one service, three doors").
 
 Data loggers publish JSON to ``{prefix}/{plantCode}/{serial}/telemetry`` (prefix ``solarhub``):
-``{"ts" | "timestamp": ..., "metrics": {key: number}}`` or a list of those. The topic is the only
+``{"ts" | "timestamp": ..., "metrics": {key: number}}`` or a list of those, and device events to
+``{prefix}/{plantCode}/{serial}/events``: ``{"ts" | "timestamp", "eventType", "code"?,
+"message"?, "severity"?}`` or a list of those (:mod:`telemetry.events`). The topic is the only
 source of identity: the plant code selects the plant and the serial selects a device *of that
 plant only*, so a message can never write to another plant's device (an ``deviceId`` in the
 payload is ignored). Which logger may publish under which plant code is the broker's business
-(ACLs, e.g. Mosquitto ``pattern write solarhub/%u/+/telemetry``).
+(ACLs, e.g. Mosquitto ``pattern write solarhub/%u/+/telemetry`` and ``.../+/events``).
 
 Delivery is at-least-once, end to end:
 
@@ -46,6 +48,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from plants.models import Plant
 
+from .events import MAX_EVENTS
 from .ingest import MAX_READINGS, telemetry_ingest
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,10 @@ class MqttStats:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
+    events: int = 0
+    events_accepted: int = 0
+    events_duplicates: int = 0
+    events_rejected: int = 0
     malformed: int = 0
     bad_topic: int = 0
     unknown_plant: int = 0
@@ -118,6 +125,8 @@ class _Batch:
 
     readings: dict[str, list[Any]] = field(default_factory=dict)  # plant code → readings
     topics: dict[str, list[str]] = field(default_factory=dict)  # plant code → topic of each reading
+    events: dict[str, list[Any]] = field(default_factory=dict)  # plant code → events
+    event_topics: dict[str, list[str]] = field(default_factory=dict)  # plant code → topic of each event
     messages_per_plant: Counter = field(default_factory=Counter)
     acks: list[tuple[int, int, int]] = field(default_factory=list)  # (connection generation, mid, qos)
     messages: int = 0
@@ -129,6 +138,9 @@ class _Batch:
         for code, readings in later.readings.items():
             self.readings.setdefault(code, []).extend(readings)
             self.topics.setdefault(code, []).extend(later.topics[code])
+        for code, events in later.events.items():
+            self.events.setdefault(code, []).extend(events)
+            self.event_topics.setdefault(code, []).extend(later.event_topics[code])
         self.messages_per_plant.update(later.messages_per_plant)
         self.acks.extend(later.acks)
         self.messages += later.messages
@@ -166,8 +178,10 @@ class MqttIngestor:
         self.client_id = client_id
         self.topic_prefix = topic_prefix.strip("/")
         self.subscription = f"{self.topic_prefix}/+/+/telemetry"
+        self.event_subscription = f"{self.topic_prefix}/+/+/events"
         if share_group:
             self.subscription = f"$share/{share_group}/{self.subscription}"
+            self.event_subscription = f"$share/{share_group}/{self.event_subscription}"
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.session_expiry = session_expiry
@@ -198,13 +212,14 @@ class MqttIngestor:
         problem = ""
         prefix = self.topic_prefix + "/"
         levels = topic[len(prefix) :].split("/") if topic.startswith(prefix) else []
-        if len(levels) == 3 and levels[2] == "telemetry" and levels[0] and levels[1]:
+        is_event = len(levels) == 3 and levels[2] == "events"
+        if len(levels) == 3 and levels[2] in ("telemetry", "events") and levels[0] and levels[1]:
             code, serial = levels[0], levels[1]
         else:
             problem = "bad_topic"
         if code is not None and serial is not None:
             items, problem = _parse_payload(payload)
-            readings = [_reading(item, serial) for item in items]
+            readings = [_event(item, serial) if is_event else _reading(item, serial) for item in items]
         with self._lock:
             self.stats.messages += 1
             self._last_message_at = time.monotonic()
@@ -218,6 +233,12 @@ class MqttIngestor:
                 self.stats.bad_topic += 1
             elif problem:
                 self.stats.malformed += 1
+            elif is_event:
+                batch.messages_per_plant[code] += 1
+                batch.events.setdefault(code, []).extend(readings)
+                batch.event_topics.setdefault(code, []).extend([topic] * len(readings))
+                batch.reading_count += len(readings)
+                self.stats.events += len(readings)
             else:
                 batch.messages_per_plant[code] += 1
                 batch.readings.setdefault(code, []).extend(readings)
@@ -226,7 +247,9 @@ class MqttIngestor:
                 self.stats.readings += len(readings)
             full = batch.reading_count >= self.batch_size or batch.messages >= self.batch_size
         if problem:
-            reason = "topic is not {prefix}/{plantCode}/{serial}/telemetry" if problem == "bad_topic" else problem
+            reason = (
+                "topic is not {prefix}/{plantCode}/{serial}/telemetry|events" if problem == "bad_topic" else problem
+            )
             logger.warning("MQTT message on %r dropped: %s", topic, reason)
         else:
             logger.debug("MQTT message on %r: %d reading(s)", topic, len(readings))
@@ -261,15 +284,34 @@ class MqttIngestor:
 
     def _write(self, batch: _Batch) -> None:
         close_old_connections()
-        plants = dict(Plant.objects.filter(plant_code__in=list(batch.readings)).values_list("plant_code", "id"))
+        codes = list({*batch.readings, *batch.events})
+        plants = dict(Plant.objects.filter(plant_code__in=codes).values_list("plant_code", "id"))
         totals = Counter()
-        for code, readings in batch.readings.items():
+        for code, events in batch.events.items():
             plant_id = plants.get(code)
             if plant_id is None:
+                continue  # counted and logged with the readings below
+            for start in range(0, len(events), MAX_EVENTS):
+                outcome = telemetry_ingest(plant_ids=[plant_id], readings=[], events=events[start : start + MAX_EVENTS])
+                totals["events_accepted"] += outcome.events.accepted
+                totals["events_duplicates"] += outcome.events.duplicates
+                totals["events_rejected"] += outcome.events.rejected
+                for error in outcome.events.errors[:_LOGGED_ERRORS_PER_FLUSH]:
+                    logger.warning(
+                        "MQTT event on %r rejected: %s: %s",
+                        batch.event_topics[code][start + error["index"]],
+                        error["field"] or "event",
+                        error["message"],
+                    )
+        for code in codes:
+            if code not in plants:
                 totals["unknown_plant"] += batch.messages_per_plant[code]
                 logger.warning(
                     "MQTT: %d message(s) for unknown plant code %r dropped", batch.messages_per_plant[code], code
                 )
+        for code, readings in batch.readings.items():
+            plant_id = plants.get(code)
+            if plant_id is None:
                 continue
             topics = batch.topics[code]
             logged = 0
@@ -431,7 +473,9 @@ class MqttIngestor:
             self.client_id,
             flags.session_present,
         )
-        client.subscribe(self.subscription, options=SubscribeOptions(qos=1))
+        client.subscribe(
+            [(self.subscription, SubscribeOptions(qos=1)), (self.event_subscription, SubscribeOptions(qos=1))]
+        )
 
     def _on_connect_fail(self, client, userdata) -> None:
         logger.warning(
@@ -444,9 +488,11 @@ class MqttIngestor:
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         failures = [code for code in reason_codes if code.is_failure]
         if failures:
-            logger.error("MQTT: subscription to %r refused: %s", self.subscription, failures)
+            logger.error(
+                "MQTT: subscription to %r / %r refused: %s", self.subscription, self.event_subscription, failures
+            )
             return
-        logger.info("MQTT: subscribed to %r with QoS 1", self.subscription)
+        logger.info("MQTT: subscribed to %r and %r with QoS 1", self.subscription, self.event_subscription)
         with self._lock:  # ``once_idle`` counts from here: connecting is not idleness
             self._last_message_at = max(self._last_message_at, time.monotonic())
         self._connected.set()
@@ -486,3 +532,17 @@ def _reading(item: Any, serial: str) -> Any:
     if not isinstance(item, dict):
         return item
     return {"serialNumber": serial, "timestamp": item.get("ts", item.get("timestamp")), "metrics": item.get("metrics")}
+
+
+def _event(item: Any, serial: str) -> Any:
+    """The service's event shape; identity from the topic only (as for readings)."""
+    if not isinstance(item, dict):
+        return item
+    return {
+        "serialNumber": serial,
+        "timestamp": item.get("ts", item.get("timestamp")),
+        "eventType": item.get("eventType", item.get("event_type")),
+        "code": item.get("code", item.get("eventCode")),
+        "message": item.get("message"),
+        "severity": item.get("severity"),
+    }

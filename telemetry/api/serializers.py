@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from telemetry.models import IngestKey
+from telemetry.choices import EventSeverity
+from telemetry.models import DeviceEvent, IngestKey
 
 
 class IngestErrorSerializer(serializers.Serializer):
@@ -11,11 +12,19 @@ class IngestErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class EventIngestResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(help_text="Events already stored (same device, timestamp, type, code).")
+    rejected = serializers.IntegerField(help_text="Events refused; see errors (index into events).")
+    errors = IngestErrorSerializer(many=True)
+
+
 class IngestResultSerializer(serializers.Serializer):
     accepted = serializers.IntegerField(help_text="Values stored by this request.")
     duplicates = serializers.IntegerField(help_text="Values already stored (replays change nothing).")
     rejected = serializers.IntegerField(help_text="Values refused; see errors.")
     errors = IngestErrorSerializer(many=True)
+    events = EventIngestResultSerializer(required=False, help_text="Only when the body had events.")
 
 
 class IngestReadingSerializer(serializers.Serializer):
@@ -25,9 +34,32 @@ class IngestReadingSerializer(serializers.Serializer):
     metrics = serializers.DictField(child=serializers.FloatField(), help_text="metric key → number")
 
 
+class IngestEventSerializer(serializers.Serializer):
+    device_id = serializers.IntegerField(required=False)
+    serial_number = serializers.CharField(required=False)
+    timestamp = serializers.CharField(help_text="ISO 8601 with offset or Z, or epoch seconds.")
+    event_type = serializers.CharField(max_length=64)
+    code = serializers.CharField(max_length=64, required=False)
+    message = serializers.CharField(max_length=2000, required=False)
+    severity = serializers.ChoiceField(
+        choices=EventSeverity.values, required=False, help_text="Default info; 1..4 are accepted too (seed 004)."
+    )
+
+
 class IngestRequestSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField(required=False, help_text="Optional: resolve serial numbers in this plant.")
-    readings = IngestReadingSerializer(many=True)
+    readings = IngestReadingSerializer(many=True, required=False)
+    events = IngestEventSerializer(many=True, required=False)
+
+
+class DeviceEventSerializer(serializers.ModelSerializer):
+    device_id = serializers.IntegerField(read_only=True)
+    timestamp = serializers.DateTimeField(source="ts", read_only=True)
+
+    class Meta:
+        model = DeviceEvent
+        fields = ["id", "device_id", "timestamp", "event_type", "code", "message", "severity", "created_at"]
+        read_only_fields = fields
 
 
 class IngestKeySerializer(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from plants.selectors import plant_ids_visible_to
 from solarhub.api.exceptions import PayloadTooLarge
 from telemetry import services
 from telemetry.authentication import IngestKeyAuthentication, IngestKeyPrincipal
+from telemetry.events import MAX_EVENTS
 from telemetry.ingest import MAX_READINGS, telemetry_ingest
 from telemetry.models import IngestKey
 
@@ -100,10 +101,13 @@ def _number(text: str):
     ],
 )
 class IngestView(APIView):
-    """Push readings: a user JWT with ingest rights on the plant, or a plant's ``X-Api-Key``.
-    JSON ``{"plantId"?, "readings": [{"deviceId"|"serialNumber", "timestamp", "metrics": {key: number}}]}``
-    or ``text/csv``. At most 10,000 readings / 10 MB (413 beyond). Bad values are reported per
-    value in ``errors`` and never drop the good ones; replays change nothing."""
+    """Push readings and device events: a user JWT with ingest rights on the plant, or a plant's
+    ``X-Api-Key``. JSON ``{"plantId"?, "readings": [{"deviceId"|"serialNumber", "timestamp",
+    "metrics": {key: number}}], "events"?: [{"deviceId"|"serialNumber", "timestamp", "eventType",
+    "code"?, "message"?, "severity"?}]}`` or ``text/csv`` (readings only). At most 10,000 readings
+    and 10,000 events / 10 MB (413 beyond). Bad values are reported per value in ``errors`` (bad
+    events in ``events.errors``) and never drop the good ones; replays change nothing (events are
+    unique per device, timestamp, type and code)."""
 
     authentication_classes = [IngestKeyAuthentication, JWTAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
@@ -112,17 +116,26 @@ class IngestView(APIView):
 
     def post(self, request):
         data = request.data
+        events = None
         if isinstance(data, str):
             readings, plant_id = readings_from_csv(data), request.query_params.get("plantId")
-        elif isinstance(data, dict) and isinstance(data.get("readings"), list):
-            readings, plant_id = data["readings"], data.get("plantId")
+        elif isinstance(data, dict) and (
+            isinstance(data.get("readings"), list) or isinstance(data.get("events"), list)
+        ):
+            readings, events, plant_id = data.get("readings", []), data.get("events"), data.get("plantId")
+            if not isinstance(readings, list):
+                raise exceptions.ValidationError({"readings": ["Must be a list of readings."]})
+            if events is not None and not isinstance(events, list):
+                raise exceptions.ValidationError({"events": ["Must be a list of events."]})
         else:
-            raise exceptions.ValidationError({"readings": ['Send {"readings": [...]} or text/csv.']})
+            raise exceptions.ValidationError({"readings": ['Send {"readings": [...], "events": [...]} or text/csv.']})
         if len(readings) > MAX_READINGS:
             raise PayloadTooLarge(f"At most {MAX_READINGS} readings per request; this one has {len(readings)}.")
-        result = telemetry_ingest(plant_ids=self._writable_plants(request, plant_id), readings=readings)
+        if events is not None and len(events) > MAX_EVENTS:
+            raise PayloadTooLarge(f"At most {MAX_EVENTS} events per request; this one has {len(events)}.")
+        result = telemetry_ingest(plant_ids=self._writable_plants(request, plant_id), readings=readings, events=events)
         body = result.as_dict()
-        if result.accepted == 0 and result.duplicates == 0 and result.rejected:
+        if result.stored_nothing:
             body.update(detail="No reading was stored.", status_code=400, error_code="NOTHING_STORED")
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         return Response(body)

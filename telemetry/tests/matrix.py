@@ -4,6 +4,8 @@ from solarhub.testing.matrix import Route, expect
 
 _keys_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 _keys_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
+_see_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
+_see_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
 
 
 def _ingest_body(w, t):
@@ -21,6 +23,14 @@ MATRIX = [
         expect(customer=200, installer=200, plant_admin=200, outsider=400),
         expect(customer=400, installer=400, plant_admin=200, outsider=200),
         body=_ingest_body,
+    ),
+    # a device's events: reading needs only to see the plant; invisible is 404
+    Route(
+        "api:device-events",
+        "GET",
+        lambda w, t: f"/api/devices/{w.devices[t].id}/events?since=2026-01-01T00:00:00Z&severity=major,critical",
+        _see_own,
+        _see_other,
     ),
     Route(
         "api:plant-ingest-keys", "GET", lambda w, t: f"/api/plants/{w.plants[t].id}/ingest-keys", _keys_own, _keys_other

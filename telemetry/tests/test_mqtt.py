@@ -38,7 +38,7 @@ from solarhub.testing.services import services_required, tcp_answers
 from telemetry import mqtt as mqtt_module
 from telemetry.catalog import metric_definitions
 from telemetry.ingest import metric_catalog
-from telemetry.models import Metric, Reading
+from telemetry.models import DeviceEvent, Metric, Reading
 from telemetry.mqtt import MqttIngestor, MqttSettings, mqtt_settings_from_url
 
 BROKER = MqttSettings(host="127.0.0.1", port=1883)
@@ -136,9 +136,9 @@ def publisher(prefix):
     client.connect(BROKER.host, BROKER.port)
     client.loop_start()
 
-    def publish(plant_code: str, serial: str, payload) -> None:
+    def publish(plant_code: str, serial: str, payload, kind: str = "telemetry") -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        info = client.publish(f"{prefix}/{plant_code}/{serial}/telemetry", body, qos=1)
+        info = client.publish(f"{prefix}/{plant_code}/{serial}/{kind}", body, qos=1)
         info.wait_for_publish(timeout=10)
         assert info.is_published(), "the broker did not acknowledge a QoS 1 publish"
 
@@ -257,7 +257,44 @@ def test_a_failed_write_keeps_the_batch_unacknowledged_for_the_retry(plants, fla
     assert flaky_ingest == [1, 2] and ingestor.stats.accepted == 2 and len(values_of(devices["a1"])) == 2
 
 
+def test_handle_message_parses_event_topics():
+    ingestor = MqttIngestor(topic_prefix="pre", batch_size=10)
+    assert ingestor.event_subscription == "pre/+/+/events"
+    events = ingestor.handle_message(
+        "pre/P1/SN-1/events",
+        json.dumps({"ts": 1700000000, "eventType": "fault", "code": "GF", "severity": 4, "deviceId": 99}).encode(),
+    )
+    assert events == [
+        {"serialNumber": "SN-1", "timestamp": 1700000000, "eventType": "fault", "code": "GF", "message": None,
+         "severity": 4}
+    ]  # fmt: skip
+    assert ingestor._pending.events == {"P1": events} and ingestor._pending.readings == {}
+    assert (ingestor.stats.events, ingestor.stats.readings) == (1, 0)
+
+
 # -- end to end against Mosquitto --------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_end_to_end_events_reach_the_topics_device_once(prefix, plants, publisher):
+    plant_a, plant_b, devices = plants
+    a = plant_a.plant_code
+    event = {"ts": iso(T0), "eventType": "fault", "code": "GROUND_FAULT", "message": "Riso low", "severity": "critical"}
+    with Running(make_ingestor(prefix)) as ingestor:
+        publisher(a, "INV-1", event, kind="events")
+        publisher(a, "INV-1", [event, {"ts": iso(T0), "eventType": ""}, {**event, "code": "RESTART"}], kind="events")
+        publisher(a, "INV-B", event, kind="events")  # plant B's serial under plant A's code: nowhere
+        publisher(a, "INV-1", {"ts": iso(T0), "metrics": {"ac_power": 1.0}})
+        wait_until(lambda: ingestor.stats.messages >= 4, what="4 deliveries")
+    stats = ingestor.stats
+    assert (stats.events, stats.events_accepted, stats.events_duplicates, stats.events_rejected) == (5, 2, 1, 2)
+    stored = DeviceEvent.objects.filter(device=devices["a1"]).order_by("code")
+    assert [(e.code, e.severity, e.message) for e in stored] == [
+        ("GROUND_FAULT", "critical", "Riso low"),
+        ("RESTART", "critical", "Riso low"),
+    ]
+    assert not DeviceEvent.objects.filter(device__plant=plant_b).exists()
+    assert values_of(devices["a1"]) == {("ac_power", T0): 1.0}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,67 @@
+"""``GET /api/devices/{id}/events``: a device's events (seed 004's ``device_events``), newest
+first, header-paginated like every other list (``X-Total-Count``, ``Link``). An invisible
+device is 404 (the plant scope filters the lookup itself)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from plants.selectors import device_list_visible_to
+from solarhub.api.pagination import HeaderPageNumberPagination
+from telemetry.choices import EventSeverity
+from telemetry.models import DeviceEvent
+
+from .serializers import DeviceEventSerializer
+from .timeseries import _parse_time
+
+
+def _severities(raw: str | None) -> list[str] | None:
+    """``?severity=major`` or a comma list ``major,critical``; 400 for anything else."""
+    if raw is None or raw.strip() == "":
+        return None
+    wanted = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in EventSeverity.values]
+    if unknown or len(raw) > 100:
+        raise exceptions.ValidationError(
+            {"severity": [f"Unknown severity; one or more (comma-separated) of {', '.join(EventSeverity.values)}."]}
+        )
+    return wanted
+
+
+@extend_schema(
+    tags=["telemetry"],
+    parameters=[
+        OpenApiParameter("since", str, description="Events at or after this time (ISO 8601)."),
+        OpenApiParameter("until", str, description="Events before this time (ISO 8601)."),
+        OpenApiParameter("severity", str, description="info, minor, major or critical; comma list allowed."),
+        OpenApiParameter("page", int),
+        OpenApiParameter("pageSize", int),
+    ],
+    responses=DeviceEventSerializer(many=True),
+)
+class DeviceEventListView(APIView):
+    """The device's events, newest first; ``since``/``until`` bound the time, ``severity``
+    filters. Three queries: the device lookup (scoped), the page, and the count beyond page 1."""
+
+    def get(self, request: Request, device_id: int):
+        if not device_list_visible_to(request.user).filter(pk=device_id).exists():
+            raise exceptions.NotFound("Device not found.")
+        params = request.query_params
+        queryset = DeviceEvent.objects.filter(device_id=device_id)
+        since = _parse_time(params["since"], "since") if params.get("since") else None
+        until = _parse_time(params["until"], "until") if params.get("until") else None
+        if since is not None and until is not None and since >= until:
+            raise exceptions.ValidationError({"since": ["since must be before until."]})
+        if since is not None:
+            queryset = queryset.filter(ts__gte=since)
+        if until is not None:
+            queryset = queryset.filter(ts__lt=until)
+        severities = _severities(params.get("severity"))
+        if severities is not None:
+            queryset = queryset.filter(severity__in=severities)
+        paginator = HeaderPageNumberPagination()
+        page = paginator.paginate_queryset(queryset.order_by("-ts", "-id"), request, view=self)
+        return paginator.get_paginated_response(DeviceEventSerializer(page, many=True).data)
