@@ -42,7 +42,8 @@ def scratch_database(tag: str) -> tuple[str, str, str]:
     host = parts.hostname or ""
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise SystemExit(f"benchmarks only talk to loopback; DATABASE_URL points at {host!r}")
-    name = f"solarhub_bench_{tag}_{os.getpid()}"
+    # BENCH_DB_SUFFIX keeps concurrent benchmark runs of different people apart (e.g. "_tm").
+    name = f"solarhub_bench_{tag}_{os.getpid()}{os.environ.get('BENCH_DB_SUFFIX', '')}"
     admin = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
     scratch = urlunsplit(("postgres", parts.netloc, f"/{name}", parts.query, ""))
     return admin, scratch, name
