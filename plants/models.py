@@ -17,6 +17,15 @@ from .validators import validate_timezone
 _positive = [MinValueValidator(0.0, message="Must not be negative.")]
 
 
+# pvlib's SAPM cell-temperature parameter sets (temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]).
+SAPM_TEMPERATURE_MODELS = [
+    ("open_rack_glass_polymer", "Open rack, glass/polymer"),
+    ("open_rack_glass_glass", "Open rack, glass/glass"),
+    ("close_mount_glass_glass", "Close roof mount, glass/glass"),
+    ("insulated_back_glass_polymer", "Insulated back, glass/polymer"),
+]
+
+
 def _pct(minimum: float = 0.0, maximum: float = 100.0):
     return [MinValueValidator(minimum), MaxValueValidator(maximum)]
 
@@ -87,6 +96,12 @@ class Plant(models.Model):
     # performance model
     system_losses_pct = models.FloatField(default=14.0, validators=_pct(0.0, 99.0))
     albedo = models.FloatField(default=0.25, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    temperature_model = models.CharField(
+        max_length=32,
+        choices=SAPM_TEMPERATURE_MODELS,
+        default="open_rack_glass_polymer",
+        help_text="SAPM cell-temperature parameters (pvlib) used by the forecasting plant model.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
