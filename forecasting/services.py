@@ -99,6 +99,10 @@ def forecast_params_check(*, horizon: str, source: str, weather) -> None:
 
 
 def _scalar(weather, key: str) -> float | None:
+    """``key`` (snake_case; the camelCase spelling is accepted too) of a weather object."""
+    camel = key.split("_")[0] + "".join(part.title() for part in key.split("_")[1:])
+    if isinstance(weather, dict) and key not in weather and camel in weather:
+        key = camel
     if isinstance(weather, dict) and weather.get(key) is not None:
         try:
             value = float(weather[key])
@@ -125,7 +129,7 @@ def model_weather(
     span = (window.start, window.end)
     if source in (WeatherSource.CLEARSKY, WeatherSource.SMART_PERSISTENCE):
         return clearsky_weather(
-            model.location, times, temp_air=_scalar(weather, "tempAir"), wind_speed=_scalar(weather, "windSpeed")
+            model.location, times, temp_air=_scalar(weather, "temp_air"), wind_speed=_scalar(weather, "wind_speed")
         )
     if source == WeatherSource.CLOUD_COVER:
         decomposition = weather.get("decomposition", "erbs") if isinstance(weather, dict) else "erbs"

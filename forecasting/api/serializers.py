@@ -1,1 +1,164 @@
-"""Serializers of the forecasting API."""
+"""Serializers of the forecasting API (camelCase on the wire, snake_case here)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from forecasting.choices import Horizon, WeatherSource
+from forecasting.models import ForecastAccuracy, GenerationForecast, PlantCalibration
+
+MAX_POINTS = 10_000
+_RUN_SOURCES = [s for s in WeatherSource.values if s not in (WeatherSource.MEASURED, WeatherSource.EXTERNAL)]
+
+
+class GenerationForecastSerializer(serializers.ModelSerializer):
+    """Seed 000's ``GenerationForecastResponse`` plus how the forecast was made."""
+
+    plant_id = serializers.IntegerField(read_only=True)
+    generated_by = serializers.IntegerField(source="generated_by_id", read_only=True, allow_null=True)
+    data_points = serializers.ListField(child=serializers.DictField(), read_only=True)
+    summary = serializers.DictField(read_only=True)
+    calibration = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = GenerationForecast
+        fields = [
+            "id",
+            "plant_id",
+            "forecast_date",
+            "horizon",
+            "source",
+            "resolution",
+            "window_start",
+            "window_end",
+            "data_points",
+            "summary",
+            "calibration",
+            "generated_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class GenerationForecastDetailSerializer(GenerationForecastSerializer):
+    model_config = serializers.DictField(read_only=True, help_text="The pvlib model configuration used.")
+
+    class Meta(GenerationForecastSerializer.Meta):
+        fields = [*GenerationForecastSerializer.Meta.fields, "model_config"]
+        read_only_fields = fields
+
+
+class DataPointSerializer(serializers.Serializer):
+    timestamp = serializers.CharField(max_length=40)
+    kw = serializers.FloatField(min_value=-1e7, max_value=1e7)
+
+    def validate_timestamp(self, value: str) -> str:
+        try:
+            moment = parse_datetime(value) if "\x00" not in value else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise serializers.ValidationError("ISO 8601 with an offset, e.g. 2026-06-01T10:00:00Z.")
+        return moment.isoformat()
+
+    def validate_kw(self, value: float) -> float:
+        if not math.isfinite(value):
+            raise serializers.ValidationError("Must be finite.")
+        return value
+
+
+class GenerationForecastCreateSerializer(serializers.Serializer):
+    """Seed 000's ``GenerationForecastCreate``: an externally computed forecast."""
+
+    plant_id = serializers.IntegerField(min_value=1)
+    forecast_date = serializers.DateField()
+    horizon = serializers.ChoiceField(choices=Horizon.choices)
+    data_points = DataPointSerializer(many=True, allow_empty=False, max_length=MAX_POINTS)
+    summary = serializers.DictField(required=False, allow_null=True)
+
+    def validate_data_points(self, points: list[dict]) -> list[dict]:
+        stamps = [p["timestamp"] for p in points]
+        if len(set(stamps)) != len(stamps):
+            raise serializers.ValidationError("Timestamps must be unique.")
+        return points
+
+
+class ForecastRunSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField(min_value=1)
+    horizon = serializers.ChoiceField(choices=Horizon.choices)
+    source = serializers.ChoiceField(choices=_RUN_SOURCES)
+    start = serializers.DateField(required=False, allow_null=True, help_text="Plant-local date; default tomorrow.")
+    weather = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="cloud_cover/irradiance: a list of {timestamp, cloudCover | ghi, dni, dhi, tempAir, windSpeed}, "
+        "CSV text with a header, or {data: [...], decomposition: erbs|disc}; clearsky: {tempAir, windSpeed}.",
+    )
+
+    def validate_start(self, value: date | None) -> date | None:
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise serializers.ValidationError("Between 2000 and 2100.")
+        return value
+
+
+class AccuracyQuerySerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField(min_value=1)
+    horizon = serializers.ChoiceField(choices=Horizon.choices, required=False)
+
+
+class ForecastAccuracySerializer(serializers.ModelSerializer):
+    forecast_id = serializers.IntegerField(read_only=True)
+    forecast_date = serializers.DateField(source="forecast.forecast_date", read_only=True)
+    horizon = serializers.CharField(source="forecast.horizon", read_only=True)
+    source = serializers.CharField(source="forecast.source", read_only=True)
+
+    class Meta:
+        model = ForecastAccuracy
+        fields = [
+            "forecast_id",
+            "forecast_date",
+            "horizon",
+            "source",
+            "points",
+            "mae_kw",
+            "rmse_kw",
+            "nmae_pct",
+            "bias_kw",
+            "skill",
+            "reference_rmse_kw",
+            "energy_forecast_kwh",
+            "energy_actual_kwh",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class PlantCalibrationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlantCalibration
+        fields = [
+            "id",
+            "factor",
+            "hourly_factors",
+            "window_start",
+            "window_end",
+            "clear_points",
+            "fit_days",
+            "holdout_days",
+            "rmse_before_kw",
+            "rmse_after_kw",
+            "applied",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ExpectedPowerQuerySerializer(serializers.Serializer):
+    start = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default end − 24 h.")
+    end = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default now.")

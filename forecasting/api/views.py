@@ -1,1 +1,228 @@
-"""Views of the forecasting API (mounted at /api/ and /api/v1/)."""
+"""Views of the forecasting API (mounted at /api/ and /api/v1/).
+
+Plant scoping: lists and details filter by ``plant_ids_visible_to`` (a subquery); a plant you
+cannot see is 404, a visible plant where your role does not allow ``operate`` is 403 (running
+and posting forecasts), via ``plant_lock_for`` inside the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from forecasting import selectors, services
+from forecasting.choices import Horizon, WeatherSource
+from forecasting.jobs import FORECAST_RUN
+from forecasting.models import GenerationForecast
+from forecasting.windows import forecast_window
+from plants.access import PlantAction
+from solarhub.api.scoping import plant_lock_for
+from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
+from solarhub.jobs.services import job_enqueue
+
+from .serializers import (
+    AccuracyQuerySerializer,
+    ExpectedPowerQuerySerializer,
+    ForecastAccuracySerializer,
+    ForecastRunSerializer,
+    GenerationForecastCreateSerializer,
+    GenerationForecastDetailSerializer,
+    GenerationForecastSerializer,
+    PlantCalibrationSerializer,
+)
+
+DEFAULT_EXPECTED_RANGE = timedelta(hours=24)
+_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
+
+
+class ForecastFilter(filters.FilterSet):
+    plant_id = filters.NumberFilter(field_name="plant_id")
+    horizon = filters.ChoiceFilter(choices=Horizon.choices)
+    source = filters.ChoiceFilter(choices=WeatherSource.choices)
+    forecast_date = filters.DateFilter()
+    forecast_date_from = filters.DateFilter(field_name="forecast_date", lookup_expr="gte")
+    forecast_date_to = filters.DateFilter(field_name="forecast_date", lookup_expr="lte")
+
+    class Meta:
+        model = GenerationForecast
+        fields = ["plant_id", "horizon", "source", "forecast_date"]
+
+
+def _visible_plant(request, plant_id):
+    plant = selectors.plant_visible_get(user=request.user, plant_id=plant_id)
+    if plant is None:
+        raise exceptions.NotFound("Plant not found.")
+    return plant
+
+
+@extend_schema(tags=["predicted-generation"])
+class ForecastListView(generics.ListCreateAPIView):
+    """``GET``: forecasts of the plants you may see, newest forecast date first (``?plantId``,
+    ``?horizon``, ``?source``, ``?forecastDate``). ``POST``: store an externally computed
+    forecast (seed 000), which needs the ``operate`` right on the plant."""
+
+    filterset_class = ForecastFilter
+    serializer_class = GenerationForecastSerializer
+
+    def get_queryset(self):
+        return selectors.forecast_list_visible_to(self.request.user).order_by("-forecast_date", "-id")
+
+    @extend_schema(request=GenerationForecastCreateSerializer, responses={201: GenerationForecastDetailSerializer})
+    def post(self, request):
+        payload = GenerationForecastCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        with transaction.atomic():
+            plant = plant_lock_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE)
+            forecast = services.forecast_create(
+                plant=plant,
+                by=request.user,
+                forecast_date=data["forecast_date"],
+                horizon=data["horizon"],
+                data_points=data["data_points"],
+                summary=data.get("summary"),
+            )
+        return Response(GenerationForecastDetailSerializer(forecast).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["predicted-generation"])
+class ForecastDetailView(generics.RetrieveAPIView):
+    """One forecast with the model configuration it used. Invisible → 404."""
+
+    serializer_class = GenerationForecastDetailSerializer
+
+    def get_queryset(self):
+        return selectors.forecast_list_visible_to(self.request.user).select_related(None)
+
+
+def _unique_key(plant_id: int, data: dict) -> str:
+    digest = hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"{FORECAST_RUN}:{plant_id}:{digest}"
+
+
+@extend_schema(tags=["predicted-generation"])
+class ForecastRunView(APIView):
+    """Start a forecast run (a job): 202 ``{id, status, statusUrl}``; the finished job's
+    ``result`` is ``{forecastId}``. Parameters, the plant record and posted weather are checked
+    before the job is queued, so mistakes are a 400 here rather than a failed job later. The
+    same request while an identical run is still queued answers that job."""
+
+    @extend_schema(request=ForecastRunSerializer, responses={202: JobAcceptedSerializer})
+    def post(self, request):
+        payload = ForecastRunSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        with transaction.atomic():
+            plant = plant_lock_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE)
+            weather = data.get("weather")
+            services.forecast_params_check(horizon=data["horizon"], source=data["source"], weather=weather)
+            model = services.plant_model_build(plant=plant)
+            if data["source"] in (WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE):
+                window = forecast_window(
+                    horizon=data["horizon"], tz=ZoneInfo(plant.timezone), start=data.get("start"), now=timezone.now()
+                )
+                services.model_weather(model=model, window=window, source=data["source"], weather=weather)
+            params = {
+                "horizon": data["horizon"],
+                "source": data["source"],
+                "start": data["start"].isoformat() if data.get("start") else None,
+                "weather": weather,
+            }
+            job, _created = job_enqueue(
+                kind=FORECAST_RUN,
+                requested_by=request.user,
+                plant=plant,
+                params=params,
+                unique_key=_unique_key(plant.pk, params),
+            )
+        return Response(job_accepted_body(job, request), status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["predicted-generation"])
+class ForecastAccuracyView(APIView):
+    """Accuracy of a plant's past forecasts over time (MAE, RMSE, nMAE by capacity, bias, skill
+    against smart persistence), oldest first, and the point-weighted overall figures."""
+
+    @extend_schema(parameters=[AccuracyQuerySerializer])
+    def get(self, request):
+        query = AccuracyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plant = _visible_plant(request, query.validated_data["plant_id"])
+        horizon = query.validated_data.get("horizon")
+        rows = selectors.forecast_accuracy_list(plant=plant, horizon=horizon)
+        return Response(
+            {
+                "plant_id": plant.pk,
+                "horizon": horizon,
+                "capacity_kw": plant.total_power_output_kw,
+                "timezone": plant.timezone,
+                "results": ForecastAccuracySerializer(rows, many=True).data,
+                "overall": selectors.accuracy_overall(rows, capacity_kw=plant.total_power_output_kw),
+            }
+        )
+
+
+def _moment(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    text = _SPACE_OFFSET.sub(r"+\1", raw.strip())  # an unencoded '+' arrives as a space
+    try:
+        moment = parse_datetime(text) if "\x00" not in text else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise exceptions.ValidationError({name: ["Not an ISO 8601 time, e.g. 2026-06-01T00:00:00Z."]})
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not 2000 <= moment.year <= 2100:
+        raise exceptions.ValidationError({name: ["Between 2000 and 2100."]})
+    return moment.astimezone(UTC)
+
+
+@extend_schema(tags=["predicted-generation"])
+class PlantExpectedPowerView(APIView):
+    """Modelled AC power from the plant's measured weather vs its actual AC power, per 5-minute
+    bucket (hourly beyond ~17 days, at most 92 days), with the ratio, over ``[start, end)``
+    (default the last 24 h)."""
+
+    @extend_schema(
+        parameters=[
+            ExpectedPowerQuerySerializer,
+            OpenApiParameter("start", str, description="ISO 8601"),
+            OpenApiParameter("end", str, description="ISO 8601"),
+        ]
+    )
+    def get(self, request, plant_id: int):
+        plant = _visible_plant(request, plant_id)
+        query = ExpectedPowerQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        end = _moment(query.validated_data.get("end"), "end")
+        start = _moment(query.validated_data.get("start"), "start")
+        end = end or (start + DEFAULT_EXPECTED_RANGE if start else timezone.now())
+        start = start or end - DEFAULT_EXPECTED_RANGE
+        if start >= end:
+            raise exceptions.ValidationError({"start": ["start must be before end."]})
+        return Response(selectors.plant_expected_power(plant=plant, start=start, end=end))
+
+
+@extend_schema(tags=["predicted-generation"])
+class PlantCalibrationListView(APIView):
+    """The plant's self-calibration fits, newest first: the factor (and hour-of-day shape), the
+    held-out RMSE before/after and whether forecasts apply it."""
+
+    @extend_schema(responses={200: PlantCalibrationSerializer(many=True)})
+    def get(self, request, plant_id: int):
+        plant = _visible_plant(request, plant_id)
+        return Response(PlantCalibrationSerializer(selectors.plant_calibration_list(plant=plant), many=True).data)
