@@ -135,7 +135,9 @@ def model_from_measured(model: PlantModel, weather: pd.DataFrame, step: timedelt
     if poa_rows.any():
         part = weather[poa_rows]
         poa = part["irradiance_poa"].clip(lower=0.0)
-        frame = pd.DataFrame({"effective_irradiance": poa, "poa_global": poa}, index=part.index + step / 2)
+        frame = pd.DataFrame(
+            {"effective_irradiance": poa.to_numpy(), "poa_global": poa.to_numpy()}, index=part.index + step / 2
+        )
         module_temp = part["module_temp"]
         if module_temp.notna().all():
             frame["cell_temperature"] = sapm_cell_from_module(

@@ -1,0 +1,139 @@
+"""Weather sources: cloud cover → irradiance (Larson scaling + Erbs), posted irradiance closure,
+validation of posted weather, TMY."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pvlib
+import pytest
+from rest_framework.exceptions import ValidationError
+
+from forecasting.choices import Horizon, WeatherSource
+from forecasting.services import forecast_compute
+from forecasting.weather import cloud_cover_weather, irradiance_weather, larson_ghi, weather_frame
+
+from .helpers import configured_plant
+
+LOCATION = pvlib.location.Location(37.39, -122.03, tz="America/Los_Angeles", altitude=38.0)
+DAY_START = datetime(2026, 6, 21, 7, 0, tzinfo=UTC)  # local midnight (PDT)
+WINDOW = (DAY_START, DAY_START + timedelta(days=1))
+TIMES = pd.date_range(DAY_START, DAY_START + timedelta(days=1), freq="15min", inclusive="left") + timedelta(minutes=7.5)
+
+
+def hourly(cover: float, **extra) -> list[dict]:
+    return [
+        {"timestamp": (DAY_START + timedelta(hours=h)).isoformat(), "cloud_cover": cover, **extra} for h in range(25)
+    ]
+
+
+def test_larson_scaling_end_points():
+    assert larson_ghi(0.0, 800.0) == pytest.approx(800.0)
+    assert larson_ghi(100.0, 800.0) == pytest.approx(0.35 * 800.0)
+    assert larson_ghi(50.0, 800.0) == pytest.approx((0.35 + 0.325) * 800.0)
+
+
+@pytest.mark.parametrize("cover", [0.0, 40.0, 100.0])
+def test_cloud_cover_becomes_scaled_clear_sky_ghi_decomposed_with_erbs(cover):
+    weather = cloud_cover_weather(LOCATION, TIMES, hourly(cover, temp_air=25.0), window=WINDOW)
+    frame = weather.frame
+    clear = LOCATION.get_clearsky(TIMES, model="ineichen", solar_position=weather.solar_position)
+    expected_ghi = (0.35 + 0.65 * (1 - cover / 100.0)) * clear["ghi"]
+    np.testing.assert_allclose(frame["ghi"], expected_ghi, rtol=1e-6, atol=1e-6)
+    # the decomposition is Erbs', independently computed
+    erbs = pvlib.irradiance.erbs(expected_ghi, weather.solar_position["zenith"], TIMES)
+    day = weather.solar_position["zenith"] < 85
+    np.testing.assert_allclose(frame["dni"][day], erbs["dni"][day], rtol=1e-6, atol=1e-3)
+    # closure: ghi = dni cos z + dhi
+    cos_z = np.cos(np.radians(weather.solar_position["zenith"])).clip(lower=0)
+    np.testing.assert_allclose(frame["dni"] * cos_z + frame["dhi"], frame["ghi"], atol=1e-6)
+    assert (frame["temp_air"] == 25.0).all()
+    assert (frame["wind_speed"] == 1.0).all()  # the default when not given
+
+
+def test_more_cloud_means_less_energy(db):
+    plant = configured_plant(code="CC")
+    energies = [
+        forecast_compute(
+            plant=plant,
+            horizon=Horizon.DAY_AHEAD,
+            source=WeatherSource.CLOUD_COVER,
+            start=date(2026, 6, 21),
+            weather=hourly(cover),
+        ).summary["energy_kwh"]
+        for cover in (0, 50, 100)
+    ]
+    clear = forecast_compute(
+        plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 21)
+    ).summary["energy_kwh"]
+    assert energies[0] > energies[1] > energies[2] > 0
+    # overcast: about 35 % of the clear-sky irradiance (all diffuse) → well under half the energy
+    assert energies[2] < 0.5 * clear
+
+
+def test_irradiance_any_two_components_close_the_third():
+    position = LOCATION.get_solarposition(TIMES)
+    clear = LOCATION.get_clearsky(TIMES, solar_position=position)
+    rows = [
+        {"timestamp": t.isoformat(), "ghi": g, "dhi": d}
+        for t, g, d in zip(TIMES, clear["ghi"], clear["dhi"], strict=True)
+    ]
+    weather = irradiance_weather(LOCATION, TIMES, rows, window=WINDOW)
+    high_sun = position["zenith"] < 80
+    np.testing.assert_allclose(weather.frame["dni"][high_sun], clear["dni"][high_sun], rtol=0.01)
+
+
+def test_irradiance_as_csv_text():
+    csv_text = "timestamp,ghi,dni,dhi,temp_air\n" + "\n".join(
+        f"{(DAY_START + timedelta(hours=h)).isoformat()},100,200,50,18" for h in range(25)
+    )
+    weather = irradiance_weather(LOCATION, TIMES, csv_text, window=WINDOW)
+    assert (weather.frame["ghi"] == 100).all()
+    assert (weather.frame["temp_air"] == 18).all()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        "no header\n1,2",
+        [{"timestamp": "yesterday", "ghi": 1, "dhi": 1}],
+        [{"timestamp": "2026-06-21T07:00:00Z", "ghi": "lots", "dhi": 1}],
+        [{"timestamp": "2026-06-21T07:00:00Z", "ghi": 5000, "dhi": 1}],
+        [{"timestamp": "2026-06-21T07:00:00Z\x00", "ghi": 5, "dhi": 1}],
+        42,
+    ],
+)
+def test_bad_posted_weather_is_a_validation_error(raw):
+    with pytest.raises(ValidationError) as caught:
+        weather_frame(raw, columns=["ghi", "dni", "dhi"])
+    assert "weather" in caught.value.detail
+
+
+def test_weather_must_cover_the_window():
+    short = hourly(10.0)[:10]
+    with pytest.raises(ValidationError) as caught:
+        cloud_cover_weather(LOCATION, TIMES, short, window=WINDOW)
+    assert "covers" in str(caught.value.detail["weather"][0])
+
+
+def test_tmy_year_estimate_is_monthly_and_plausible(db):
+    plant = configured_plant(code="TMY")
+    result = forecast_compute(plant=plant, horizon=Horizon.YEAR, source=WeatherSource.TMY, start=date(2026, 1, 1))
+    assert len(result.points) == 12
+    assert all("kwh" in p for p in result.points)
+    specific_yield = result.summary["energy_kwh"] / 56.0  # kWh/kWp
+    assert 1000 < specific_yield < 2000
+    june, december = result.points[5]["kwh"], result.points[11]["kwh"]
+    assert june > december
+    assert sum(p["kwh"] for p in result.points) == pytest.approx(result.summary["energy_kwh"], rel=1e-3)
+
+
+def test_week_ahead_is_hourly_in_local_time(db):
+    plant = configured_plant(code="WEEK")
+    result = forecast_compute(plant=plant, horizon=Horizon.WEEK_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 3, 7))
+    # 7 local days across the DST change (8 March 2026): 167 hours
+    assert len(result.points) == 167
+    assert result.points[0]["timestamp"] == "2026-03-07T08:00:00Z"
