@@ -3,9 +3,9 @@
 Compared over the intervals where the actual is known and either series is above zero (night
 hours, where both are trivially 0, would flatter every forecast):
 
-* ``MAE = mean |f − a|``, ``RMSE = sqrt(mean (f − a)²)``, ``bias = mean (f − a)`` (kW);
+* ``MAE = mean |f - a|``, ``RMSE = sqrt(mean (f - a)²)``, ``bias = mean (f - a)`` (kW);
 * ``nMAE = MAE / capacity`` (%, the plant's DC capacity — the usual normalisation for PV);
-* ``skill = 1 − RMSE / RMSE_ref`` against smart persistence (the latest measured clear-sky
+* ``skill = 1 - RMSE / RMSE_ref`` against smart persistence (the latest measured clear-sky
   index carried forward over the clear-sky forecast), the standard baseline: > 0 beats it.
 """
 
@@ -72,7 +72,9 @@ def bucket_means(series: pd.Series, starts: pd.DatetimeIndex, *, min_coverage: f
     bucket is as long as the one before. NaN where under ``min_coverage`` of it has data."""
     if len(starts) == 0:
         return pd.Series(dtype=float)
-    edges = starts.append(pd.DatetimeIndex([starts[-1] + (starts[-1] - starts[-2] if len(starts) > 1 else pd.Timedelta("15min"))]))
+    edges = starts.append(
+        pd.DatetimeIndex([starts[-1] + (starts[-1] - starts[-2] if len(starts) > 1 else pd.Timedelta("15min"))])
+    )
     position = edges.searchsorted(series.index, side="right") - 1
     inside = (position >= 0) & (position < len(starts))
     grouped = pd.Series(series.to_numpy()[inside], index=position[inside])

@@ -94,7 +94,7 @@ def calibration_fit(
     if len(days) < MIN_DAYS:
         fit.note = f"Only {len(days)} clear-sky day(s) in the window; at least {MIN_DAYS} are needed."
         return fit
-    holdout = max(1, int(round(HOLDOUT_SHARE * len(days))))
+    holdout = max(1, round(HOLDOUT_SHARE * len(days)))
     fit_days, test_days = days[:-holdout], days[-holdout:]
     train = samples[samples["day"].isin(fit_days)]
     test = samples[samples["day"].isin(test_days)]

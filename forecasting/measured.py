@@ -53,7 +53,9 @@ def series_resolution(start: datetime, end: datetime) -> tuple[str, timedelta]:
 
 def _device_ids(plant: Plant, device_type: str) -> list[int]:
     return list(
-        Device.objects.filter(plant=plant, type=device_type, operational=True).order_by("id").values_list("id", flat=True)
+        Device.objects.filter(plant=plant, type=device_type, operational=True)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
 
 
@@ -148,9 +150,7 @@ def model_from_measured(model: PlantModel, weather: pd.DataFrame, step: timedelt
             frame["wind_speed"] = part["wind_speed"].fillna(DEFAULT_WIND_SPEED).to_numpy()
             if module_temp.notna().any():  # module temperature where measured, SAPM elsewhere
                 cell = sapm_cell_from_module(module_temp.to_numpy(), poa.to_numpy(), temperature["deltaT"])
-                frame["cell_temperature"] = np.where(
-                    module_temp.notna(), cell, _sapm_cell(frame, temperature)
-                )
+                frame["cell_temperature"] = np.where(module_temp.notna(), cell, _sapm_cell(frame, temperature))
                 frame = frame.drop(columns=["temp_air", "wind_speed"])
         ac = model.run(frame, from_effective_irradiance=True)
         out[poa_rows] = ac.to_numpy() / 1000.0

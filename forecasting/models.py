@@ -53,7 +53,7 @@ class ForecastAccuracy(models.Model):
     mae_kw = models.FloatField()
     rmse_kw = models.FloatField()
     nmae_pct = models.FloatField(help_text="MAE / plant capacity, %.")
-    bias_kw = models.FloatField(help_text="Mean of forecast − actual.")
+    bias_kw = models.FloatField(help_text="Mean of forecast - actual.")
     skill = models.FloatField(null=True, blank=True)
     reference_rmse_kw = models.FloatField(null=True, blank=True)
     energy_forecast_kwh = models.FloatField()
@@ -87,7 +87,9 @@ class PlantCalibration(models.Model):
         indexes = [models.Index(fields=["plant", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"calibration of plant {self.plant_id}: x{self.factor:.3f} ({'applied' if self.applied else 'not applied'})"
+        return (
+            f"calibration of plant {self.plant_id}: x{self.factor:.3f} ({'applied' if self.applied else 'not applied'})"
+        )
 
 
 class ExpectedPower(models.Model):

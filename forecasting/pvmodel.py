@@ -356,7 +356,9 @@ def _linke_months(latitude: float, longitude: float) -> np.ndarray:
     """The 12 monthly Linke turbidity values (x20, as stored) of a site: the HDF5 file is read
     once per site and process, not once per forecast."""
     months = pd.DatetimeIndex([f"2001-{m:02d}-15" for m in range(1, 13)], tz="UTC")
-    return (pvlib.clearsky.lookup_linke_turbidity(months, latitude, longitude, interp_turbidity=False) * 20.0).to_numpy()
+    return (
+        pvlib.clearsky.lookup_linke_turbidity(months, latitude, longitude, interp_turbidity=False) * 20.0
+    ).to_numpy()
 
 
 def linke_turbidity(location: pvlib.location.Location, times: pd.DatetimeIndex) -> pd.Series:

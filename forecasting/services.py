@@ -63,7 +63,12 @@ HORIZON_SOURCES: dict[str, set[str]] = {
         WeatherSource.IRRADIANCE,
     },
     Horizon.DAY_AHEAD: {WeatherSource.CLEARSKY, WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE, WeatherSource.TMY},
-    Horizon.WEEK_AHEAD: {WeatherSource.CLEARSKY, WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE, WeatherSource.TMY},
+    Horizon.WEEK_AHEAD: {
+        WeatherSource.CLEARSKY,
+        WeatherSource.CLOUD_COVER,
+        WeatherSource.IRRADIANCE,
+        WeatherSource.TMY,
+    },
     Horizon.MONTH_AHEAD: {WeatherSource.CLEARSKY, WeatherSource.TMY},
     Horizon.YEAR: {WeatherSource.CLEARSKY, WeatherSource.TMY},
 }
@@ -93,7 +98,9 @@ def forecast_params_check(*, horizon: str, source: str, weather) -> None:
     """400 for a horizon/source pair that does not exist or a source without its weather."""
     if source not in HORIZON_SOURCES.get(horizon, set()):
         allowed = ", ".join(sorted(HORIZON_SOURCES.get(horizon, set())))
-        raise exceptions.ValidationError({"source": [f"'{source}' is not offered for {horizon}; use one of: {allowed}."]})
+        raise exceptions.ValidationError(
+            {"source": [f"'{source}' is not offered for {horizon}; use one of: {allowed}."]}
+        )
     if source in (WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE) and not weather:
         raise exceptions.ValidationError({"weather": [f"Required for source '{source}'."]})
 
@@ -152,7 +159,9 @@ def plant_calibration_current(*, plant: Plant, now: datetime | None = None) -> P
     return latest
 
 
-def _calibrate(power_kw: pd.Series, *, model: PlantModel, calibration: PlantCalibration | None) -> tuple[pd.Series, dict]:
+def _calibrate(
+    power_kw: pd.Series, *, model: PlantModel, calibration: PlantCalibration | None
+) -> tuple[pd.Series, dict]:
     if calibration is None:
         return power_kw, {"applied": False}
     corrected = calib.apply_factors(
@@ -180,7 +189,9 @@ def _points(power_kw: pd.Series, window: Window) -> tuple[list[dict], dict]:
         "resolution": window.resolution,
     }
     if window.resolution == Resolution.FIFTEEN_MINUTES:
-        return [{"timestamp": iso(t), "kw": round(float(v), 3)} for t, v in zip(power_kw.index, values, strict=True)], summary
+        return [
+            {"timestamp": iso(t), "kw": round(float(v), 3)} for t, v in zip(power_kw.index, values, strict=True)
+        ], summary
     labels = bucket_labels(power_kw.index, resolution=window.resolution, tz=window.tz)
     grouped = pd.Series(values, index=labels).groupby(level=0)
     energy = grouped.sum() * step_hours
@@ -249,7 +260,9 @@ def forecast_compute(
         power = (power * index).clip(upper=model.capacity_ac_kw)
         calibration_info = {"applied": False, "clearSkyIndex": round(index, 4)}
     elif apply_calibration and source in CALIBRATED_SOURCES:
-        power, calibration_info = _calibrate(power, model=model, calibration=plant_calibration_current(plant=plant, now=now))
+        power, calibration_info = _calibrate(
+            power, model=model, calibration=plant_calibration_current(plant=plant, now=now)
+        )
     points, summary = _points(power, window)
     config = model.snapshot() | {"source": source, "modelStepMinutes": int(window.step.total_seconds() // 60)}
     return ForecastResult(window, power, points, summary, config, calibration_info)
@@ -374,7 +387,10 @@ def expected_power_store(*, plant: Plant, start: datetime, end: datetime) -> int
         if not np.isnan(e)
     ]
     ExpectedPower.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["plant", "ts"], update_fields=["expected_kw", "actual_kw", "updated_at"]
+        rows,
+        update_conflicts=True,
+        unique_fields=["plant", "ts"],
+        update_fields=["expected_kw", "actual_kw", "updated_at"],
     )
     return len(rows)
 

@@ -6,7 +6,7 @@ does not compute it a second time.
 
 * ``clearsky`` — Ineichen with pvlib's Linke turbidity lookup; 20 °C, 1 m/s unless given.
 * ``cloud_cover`` — posted hourly cloud cover (%): Larson's clear-sky scaling
-  ``ghi = (0.35 + 0.65 (1 − cc/100)) ghi_clear``, then Erbs (or DISC) decomposition.
+  ``ghi = (0.35 + 0.65 (1 - cc/100)) ghi_clear``, then Erbs (or DISC) decomposition.
 * ``irradiance`` — posted GHI/DNI/DHI (any two; the third from ``ghi = dni cos z + dhi``).
 * ``tmy`` — pvlib's bundled TMY3: its hourly clear-sky index laid onto the plant's clear sky
   (the telemetry simulator's mapping, reused), temperatures and wind as they are.
@@ -131,9 +131,7 @@ def weather_frame(raw, *, columns: Sequence[str]) -> pd.DataFrame:
         named = {_FIELDS.get(str(k).lower().replace("-", "_"), None): v for k, v in row.items()}
         named.pop(None, None)
         times.append(_parse_time(named.get("timestamp"), n))
-        values.append(
-            [_number(named.get(c), row=n, name=c, low=_LIMITS[c][0], high=_LIMITS[c][1]) for c in columns]
-        )
+        values.append([_number(named.get(c), row=n, name=c, low=_LIMITS[c][0], high=_LIMITS[c][1]) for c in columns])
     frame = pd.DataFrame(values, index=pd.DatetimeIndex(times), columns=list(columns), dtype=float)
     if frame.index.has_duplicates:
         raise _bad("Timestamps must be unique.")
@@ -156,8 +154,10 @@ def _onto(frame: pd.DataFrame, times: pd.DatetimeIndex, *, window: tuple[datetim
         if series.empty:
             out[column] = np.full(len(times), np.nan)
             continue
-        out[column] = np.interp(xt, series.index.as_unit("ns").asi8.astype(float), series.to_numpy()) if len(series) > 1 else (
-            np.full(len(times), series.iloc[0])
+        out[column] = (
+            np.interp(xt, series.index.as_unit("ns").asi8.astype(float), series.to_numpy())
+            if len(series) > 1
+            else (np.full(len(times), series.iloc[0]))
         )
     return pd.DataFrame(out, index=times)
 
@@ -200,7 +200,7 @@ def decompose(ghi: pd.Series, position: pd.DataFrame, *, model: str = "erbs") ->
 
 
 def larson_ghi(cloud_cover: np.ndarray | pd.Series, ghi_clear: np.ndarray | pd.Series):
-    """Larson et al. (2016) clear-sky scaling: ``(0.35 + 0.65 (1 − cc/100)) ghi_clear``."""
+    """Larson et al. (2016) clear-sky scaling: ``(0.35 + 0.65 (1 - cc/100)) ghi_clear``."""
     return (0.35 + 0.65 * (1.0 - np.asarray(cloud_cover, dtype=float) / 100.0)) * ghi_clear
 
 

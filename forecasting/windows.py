@@ -91,10 +91,7 @@ def bucket_labels(times: pd.DatetimeIndex, *, resolution: str, tz: ZoneInfo) -> 
     local = times.tz_convert(tz)
     if resolution == Resolution.HOUR:  # minus the local minutes: right for +05:30 zones and DST days
         return times - pd.to_timedelta(local.minute, unit="m") - pd.to_timedelta(local.second, unit="s")
-    if resolution == Resolution.DAY:
-        floored = local.normalize()
-    else:
-        floored = _month_starts(local, tz)
+    floored = local.normalize() if resolution == Resolution.DAY else _month_starts(local, tz)
     return floored.tz_convert("UTC")
 
 

@@ -160,5 +160,5 @@ class PlantCalibrationSerializer(serializers.ModelSerializer):
 
 
 class ExpectedPowerQuerySerializer(serializers.Serializer):
-    start = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default end − 24 h.")
+    start = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default end - 24 h.")
     end = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default now.")

@@ -108,7 +108,7 @@ class ForecastDetailView(generics.RetrieveAPIView):
 
 
 def _unique_key(plant_id: int, data: dict) -> str:
-    digest = hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return f"{FORECAST_RUN}:{plant_id}:{digest}"
 
 

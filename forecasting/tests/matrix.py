@@ -45,7 +45,12 @@ def _forecast(w, t) -> GenerationForecast:
 
 
 MATRIX = [
-    Route("api:predicted-generation-list", "GET", lambda w, t: "/api/predicted-generation", everyone(200) | {"anonymous": 401}),
+    Route(
+        "api:predicted-generation-list",
+        "GET",
+        lambda w, t: "/api/predicted-generation",
+        everyone(200) | {"anonymous": 401},
+    ),
     Route(
         "api:predicted-generation-list",
         "POST",
@@ -84,7 +89,8 @@ MATRIX = [
     Route(
         "api:plant-expected-power",
         "GET",
-        lambda w, t: f"/api/plants/{_configured(w, t).id}/expected-power?start=2026-06-01T00:00:00Z&end=2026-06-01T06:00:00Z",
+        lambda w,
+        t: f"/api/plants/{_configured(w, t).id}/expected-power?start=2026-06-01T00:00:00Z&end=2026-06-01T06:00:00Z",
         _read_own,
         _read_other,
     ),

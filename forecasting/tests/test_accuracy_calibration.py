@@ -58,13 +58,14 @@ def test_metrics_skip_night_and_missing_actuals():
     assert metrics.points == 2
     assert metrics.bias_kw == pytest.approx(-0.5)
     assert metrics.skill is None
-    assert accuracy_metrics(
-        forecast_kw=pd.Series([0.0], index=index[:1]), actual_kw=pd.Series([0.0], index=index[:1]), capacity_kw=1, step_hours=1
-    ) is None  # fmt: skip
+    night = pd.Series([0.0], index=index[:1])
+    assert accuracy_metrics(forecast_kw=night, actual_kw=night, capacity_kw=1, step_hours=1) is None
 
 
 def test_bucket_means_needs_half_coverage():
-    fine = pd.Series([1.0, 2.0, 3.0, np.nan, np.nan, 6.0], index=pd.date_range("2026-01-01", periods=6, freq="5min", tz="UTC"))
+    fine = pd.Series(
+        [1.0, 2.0, 3.0, np.nan, np.nan, 6.0], index=pd.date_range("2026-01-01", periods=6, freq="5min", tz="UTC")
+    )
     starts = pd.date_range("2026-01-01", periods=2, freq="15min", tz="UTC")
     means = bucket_means(fine, starts, min_coverage=0.5)
     assert means.iloc[0] == pytest.approx(2.0)
@@ -129,7 +130,9 @@ def _biased_history(plant, *, days: int, bias: float, end: datetime) -> pd.Datet
     ingest(
         plant,
         {
-            f"{code}-WMS": [(ts, {"irradiance_ghi": g, "ambient_temp": 20.0}) for ts, g in zip(times, ghi, strict=True)],
+            f"{code}-WMS": [
+                (ts, {"irradiance_ghi": g, "ambient_temp": 20.0}) for ts, g in zip(times, ghi, strict=True)
+            ],
             f"{code}-INV-1": [(ts, {"ac_power": bias * a}) for ts, a in zip(times, ac, strict=True)],
         },
     )
@@ -142,7 +145,9 @@ def test_smart_persistence_carries_the_latest_clear_sky_index(db):
     _biased_history(plant, days=1, bias=0.6, end=end)
     model = plant_model_build(plant=plant)
     assert clear_sky_index_latest(plant=plant, model=model, at=end) == pytest.approx(0.6, abs=0.01)
-    persistence = forecast_compute(plant=plant, horizon=Horizon.INTRADAY, source=WeatherSource.SMART_PERSISTENCE, now=end)
+    persistence = forecast_compute(
+        plant=plant, horizon=Horizon.INTRADAY, source=WeatherSource.SMART_PERSISTENCE, now=end
+    )
     clear = forecast_compute(plant=plant, horizon=Horizon.INTRADAY, source=WeatherSource.CLEARSKY, now=end)
     assert len(persistence.points) == 24  # 6 h of quarter hours
     assert persistence.summary["energy_kwh"] == pytest.approx(0.6 * clear.summary["energy_kwh"], rel=0.02)
@@ -153,7 +158,9 @@ def test_calibration_corrects_a_biased_plant_and_says_so(db):
     plant = configured_plant(code="BIAS")
     end = datetime(2026, 6, 25, 7, 0, tzinfo=UTC)
     _biased_history(plant, days=10, bias=0.85, end=end)
-    before = forecast_compute(plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 24))
+    before = forecast_compute(
+        plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 24)
+    )
 
     calibration = plant_calibration_fit(plant=plant, end=end)
     assert calibration.applied, calibration.note
@@ -161,7 +168,9 @@ def test_calibration_corrects_a_biased_plant_and_says_so(db):
     assert calibration.rmse_after_kw < 0.2 * calibration.rmse_before_kw
     assert calibration.fit_days + calibration.holdout_days == 10
 
-    after = forecast_compute(plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 24))
+    after = forecast_compute(
+        plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 24)
+    )
     assert after.calibration["applied"] is True
     assert after.calibration["calibrationId"] == calibration.id
     # against the plant's actual output of that day, the calibrated forecast is far closer
@@ -179,7 +188,9 @@ def test_calibration_of_an_unbiased_plant_is_not_applied(db):
     calibration = plant_calibration_fit(plant=plant, end=end)
     assert not calibration.applied
     assert calibration.factor == pytest.approx(1.0, abs=0.01)
-    result = forecast_compute(plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 24))
+    result = forecast_compute(
+        plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 6, 24)
+    )
     assert result.calibration == {"applied": False}
     assert PlantCalibration.objects.filter(plant=plant).count() == 1
 

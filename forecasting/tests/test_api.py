@@ -28,7 +28,11 @@ def run(client, body, capture):
 
 def test_run_day_ahead_job_then_read_the_forecast(plant, customer, django_capture_on_commit_callbacks):
     client = api_client_for(customer)
-    response = run(client, {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky", "start": "2026-06-21"}, django_capture_on_commit_callbacks)
+    response = run(
+        client,
+        {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky", "start": "2026-06-21"},
+        django_capture_on_commit_callbacks,
+    )
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "queued"
@@ -61,10 +65,18 @@ def test_run_day_ahead_job_then_read_the_forecast(plant, customer, django_captur
 
 def test_run_with_cloud_cover_weather(plant, customer, django_capture_on_commit_callbacks):
     start = datetime(2026, 6, 21, 7, tzinfo=UTC)
-    weather = [{"timestamp": (start + timedelta(hours=h)).isoformat(), "cloudCover": 60, "tempAir": 24} for h in range(25)]
+    weather = [
+        {"timestamp": (start + timedelta(hours=h)).isoformat(), "cloudCover": 60, "tempAir": 24} for h in range(25)
+    ]
     response = run(
         api_client_for(customer),
-        {"plantId": plant.id, "horizon": "day_ahead", "source": "cloud_cover", "start": "2026-06-21", "weather": weather},
+        {
+            "plantId": plant.id,
+            "horizon": "day_ahead",
+            "source": "cloud_cover",
+            "start": "2026-06-21",
+            "weather": weather,
+        },
         django_capture_on_commit_callbacks,
     )
     assert response.status_code == 202, response.content
@@ -82,8 +94,23 @@ def test_run_with_cloud_cover_weather(plant, customer, django_capture_on_commit_
         ({"horizon": "day_ahead", "source": "smart_persistence"}, "source"),
         ({"horizon": "year", "source": "cloud_cover"}, "source"),
         ({"horizon": "day_ahead", "source": "cloud_cover"}, "weather"),
-        ({"horizon": "day_ahead", "source": "irradiance", "weather": [{"timestamp": "2026-06-21T07:00:00Z", "ghi": 1}]}, "weather"),
-        ({"horizon": "day_ahead", "source": "cloud_cover", "start": "2026-06-21", "weather": "timestamp,cloud_cover\nnot-a-time,5"}, "weather"),
+        (
+            {
+                "horizon": "day_ahead",
+                "source": "irradiance",
+                "weather": [{"timestamp": "2026-06-21T07:00:00Z", "ghi": 1}],
+            },
+            "weather",
+        ),
+        (
+            {
+                "horizon": "day_ahead",
+                "source": "cloud_cover",
+                "start": "2026-06-21",
+                "weather": "timestamp,cloud_cover\nnot-a-time,5",
+            },
+            "weather",
+        ),
         ({"horizon": "day_ahead", "source": "clearsky", "start": "21/06/2026"}, "start"),
         ({"horizon": "day_ahead", "source": "clearsky", "start": "1900-01-01"}, "start"),
     ],
@@ -102,7 +129,9 @@ def test_run_bad_input_is_400_naming_the_field(plant, customer, body, field):
 def test_run_on_a_misconfigured_plant_is_400_naming_fields(db, customer, installer):
     plant = configured_plant(code="MIS", owner=customer, installer=installer, surface_tilt=None, surface_azimuth=None)
     response = api_client_for(customer).post(
-        "/api/predicted-generation/run", {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky"}, format="json"
+        "/api/predicted-generation/run",
+        {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky"},
+        format="json",
     )
     assert response.status_code == 400
     body = response.json()
@@ -116,11 +145,20 @@ def test_viewer_reads_but_may_not_run_or_post(plant):
     PlantMembership.objects.create(user=viewer, plant=plant, role=PlantRole.VIEWER)
     client = api_client_for(viewer)
     assert client.get(f"/api/predicted-generation?plantId={plant.id}").status_code == 200
-    response = client.post("/api/predicted-generation/run", {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky"}, format="json")
+    response = client.post(
+        "/api/predicted-generation/run",
+        {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky"},
+        format="json",
+    )
     assert response.status_code == 403
     response = client.post(
         "/api/predicted-generation",
-        {"plantId": plant.id, "forecastDate": "2026-06-21", "horizon": "day_ahead", "dataPoints": [{"timestamp": "2026-06-21T19:00:00Z", "kw": 1}]},
+        {
+            "plantId": plant.id,
+            "forecastDate": "2026-06-21",
+            "horizon": "day_ahead",
+            "dataPoints": [{"timestamp": "2026-06-21T19:00:00Z", "kw": 1}],
+        },
         format="json",
     )
     assert response.status_code == 403
@@ -166,7 +204,10 @@ def test_list_shows_exactly_the_visible_forecasts(plant, customer, outsider, pla
     theirs = configured_plant(code="THEIRS", owner=outsider)
     mine = GenerationForecast.objects.create(plant=plant, forecast_date="2026-06-21", horizon="day_ahead")
     other = GenerationForecast.objects.create(plant=theirs, forecast_date="2026-06-22", horizon="day_ahead")
-    ids = lambda user, query="": [row["id"] for row in api_client_for(user).get(f"/api/predicted-generation{query}").json()]  # noqa: E731
+
+    def ids(user, query=""):
+        return [row["id"] for row in api_client_for(user).get(f"/api/predicted-generation{query}").json()]
+
     assert ids(customer) == [mine.id]
     assert ids(outsider) == [other.id]
     assert ids(plant_admin) == [other.id, mine.id]  # newest forecast date first

@@ -121,7 +121,11 @@ def test_endpoint_sets_expected_beside_actual(measured_plant, customer):
 def test_endpoint_bad_input_is_400(measured_plant, customer):
     plant, _ = measured_plant
     client = api_client_for(customer)
-    for query in ("start=tomorrow", "start=2026-06-21T00:00:00Z&end=2026-06-20T00:00:00Z", "start=2026-01-01T00:00:00Z&end=2026-06-01T00:00:00Z"):
+    for query in (
+        "start=tomorrow",
+        "start=2026-06-21T00:00:00Z&end=2026-06-20T00:00:00Z",
+        "start=2026-01-01T00:00:00Z&end=2026-06-01T00:00:00Z",
+    ):
         response = client.get(f"/api/plants/{plant.id}/expected-power?{query}")
         assert response.status_code == 400, (query, response.content)
         assert response.json()["error_code"]

@@ -87,7 +87,9 @@ def test_day_ahead_clearsky_energy_agrees_with_pvlib(db, fields, mount, inverter
     assert theirs > 50 * inverters  # a real day, not two zeros agreeing
     assert abs(ours - theirs) / theirs <= 0.005, (ours, theirs)
     assert len(result.points) == 96
-    assert result.points[0]["timestamp"] == pd.Timestamp(day, tz="America/Los_Angeles").tz_convert("UTC").isoformat().replace("+00:00", "Z")
+    assert result.points[0]["timestamp"] == pd.Timestamp(day, tz="America/Los_Angeles").tz_convert(
+        "UTC"
+    ).isoformat().replace("+00:00", "Z")
     assert max(p["kw"] for p in result.points) <= 50.0 * inverters + 1e-6  # clipped at the AC rating
 
 

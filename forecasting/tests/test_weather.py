@@ -133,7 +133,9 @@ def test_tmy_year_estimate_is_monthly_and_plausible(db):
 
 def test_week_ahead_is_hourly_in_local_time(db):
     plant = configured_plant(code="WEEK")
-    result = forecast_compute(plant=plant, horizon=Horizon.WEEK_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 3, 7))
+    result = forecast_compute(
+        plant=plant, horizon=Horizon.WEEK_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 3, 7)
+    )
     # 7 local days across the DST change (8 March 2026): 167 hours
     assert len(result.points) == 167
     assert result.points[0]["timestamp"] == "2026-03-07T08:00:00Z"

@@ -163,6 +163,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "telemetry.drop_old_partitions",
         "schedule": crontab(hour=2, minute=35),
     },
+    # Forecasting: tomorrow's day-ahead forecast where it is evening (checked hourly, per plant
+    # time zone); expected power from measured weather every 15 minutes; accuracy of finished
+    # forecasts hourly; self-calibration daily.
+    "forecasting-day-ahead": {
+        "task": "forecasting.day_ahead_forecasts",
+        "schedule": crontab(minute=10),
+        "options": {"expires": 50 * 60},
+    },
+    "forecasting-expected-power": {
+        "task": "forecasting.expected_power",
+        "schedule": crontab(minute="2,17,32,47"),
+        "options": {"expires": 14 * 60},
+    },
+    "forecasting-accuracy": {
+        "task": "forecasting.accuracy",
+        "schedule": crontab(minute=40),
+        "options": {"expires": 50 * 60},
+    },
+    "forecasting-calibrate": {
+        "task": "forecasting.calibrate",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 # Raw readings older than this are dropped (whole monthly partitions); rollups are kept.
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 730, minimum=1)
