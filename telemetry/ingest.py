@@ -21,12 +21,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from psycopg import errors as psycopg_errors
 
 from plants.models import Device
 
 from .events import EventResult, store_events, validate_events
 from .models import LatestValue, Metric, Reading
 from .partitions import month_start, partitions_ensure
+from .quality import latest_runs, merge_run
 
 MAX_READINGS = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -277,7 +279,7 @@ def _dedupe(rows: list[tuple[int, int, datetime, float]]) -> list[tuple[int, int
 def store_rows(rows: list[tuple[int, int, datetime, float]]) -> int:
     """Write validated rows; returns how many were new. Sorted by key so concurrent writers take
     unique-index locks in the same order (no deadlocks between overlapping batches)."""
-    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    rows.sort()  # (device, metric, ts, value) tuples: the key order, compared in C (keys are unique)
     if connection.vendor == "postgresql":
         partitions_ensure({month_start(ts) for ts in {row[2] for row in rows}})  # per distinct ts, not per row
         with transaction.atomic():
@@ -287,38 +289,125 @@ def store_rows(rows: list[tuple[int, int, datetime, float]]) -> int:
 
 
 _STAGE = "telemetry_stage"
+_COPY_TYPES = ["int8", "int2", "timestamptz", "float8"]
+_COPY_COLUMNS = "(device_id, metric_id, ts, value)"
 
 
 def _store_postgres(rows: list[tuple[int, int, datetime, float]]) -> int:
+    """Fast path: binary COPY straight into ``telemetry_reading`` inside a savepoint — new data,
+    the normal case, costs what a raw COPY costs. A unique violation (a replay, an overlap, a
+    concurrent writer of the same rows) rolls the savepoint back and takes the idempotent path:
+    COPY into a staging table, ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new keys. Latest
+    values and dirty hours are then computed from the new rows in memory, not re-read."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (device_id bigint, metric_id smallint, "
-            "ts timestamptz, value double precision) ON COMMIT DELETE ROWS"
-        )
-        # ON COMMIT DELETE ROWS empties it at commit only: several calls inside one outer
-        # transaction (imports, tests) must not re-insert the previous calls' rows.
-        cursor.execute(f"TRUNCATE {_STAGE}")
+        # Sorting for the fallback INSERT and the latest-value upsert stays in memory.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-        with raw.copy(f"COPY {_STAGE} (device_id, metric_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "int2", "timestamptz", "float8"])
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"WITH ins AS (INSERT INTO telemetry_reading (device_id, metric_id, ts, value) "  # noqa: S608
-            f"SELECT device_id, metric_id, ts, value FROM {_STAGE} ORDER BY device_id, metric_id, ts "
-            "ON CONFLICT DO NOTHING RETURNING device_id, metric_id, ts, value), "
-            "latest AS (INSERT INTO telemetry_latestvalue (device_id, metric_id, ts, value) "
-            "SELECT DISTINCT ON (device_id, metric_id) device_id, metric_id, ts, value FROM ins "
-            "ORDER BY device_id, metric_id, ts DESC "
-            "ON CONFLICT (device_id, metric_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value "
-            "WHERE telemetry_latestvalue.ts <= EXCLUDED.ts RETURNING 1), "
-            "dirty AS (INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
-            "SELECT DISTINCT device_id, date_trunc('hour', ts), now() FROM ins ORDER BY 1, 2 "
-            "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at RETURNING 1) "
-            "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM latest), (SELECT count(*) FROM dirty)"
-        )
-        inserted, _, _ = cursor.fetchone()
-    return int(inserted)
+        new = rows
+        try:
+            # in a savepoint: a failed COPY leaves the outer transaction usable
+            with (
+                transaction.atomic(),
+                raw.copy(f"COPY telemetry_reading {_COPY_COLUMNS} FROM STDIN (FORMAT BINARY)") as copy,
+            ):
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg_errors.UniqueViolation:
+            new = _insert_new_rows(cursor, rows)
+        if new:
+            _mark_latest_and_dirty(cursor, new)
+    return len(new)
+
+
+def _insert_new_rows(cursor, rows: list[tuple[int, int, datetime, float]]) -> list[tuple[int, int, datetime, float]]:
+    """The idempotent path: the rows whose key was not stored yet, inserted; returns them."""
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (device_id bigint, metric_id smallint, "
+        "ts timestamptz, value double precision) ON COMMIT DELETE ROWS"
+    )
+    # ON COMMIT DELETE ROWS empties it at commit only: several calls inside one outer
+    # transaction (imports, tests) must not re-insert the previous calls' rows.
+    cursor.execute(f"TRUNCATE {_STAGE}")
+    with cursor.cursor.copy(f"COPY {_STAGE} (device_id, metric_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_COPY_TYPES)
+        for row in rows:
+            copy.write_row(row)
+    # Epoch microseconds, not timestamptz: converting them back costs far less in Python.
+    cursor.execute(
+        f"INSERT INTO telemetry_reading (device_id, metric_id, ts, value) "  # noqa: S608
+        f"SELECT device_id, metric_id, ts, value FROM {_STAGE} ORDER BY device_id, metric_id, ts "
+        "ON CONFLICT DO NOTHING RETURNING device_id, metric_id, "
+        "(extract(epoch FROM ts) * 1000000)::bigint"
+    )
+    inserted = cursor.fetchall()
+    if len(inserted) == len(rows):
+        return rows
+    keys = {(d, m, us) for d, m, us in inserted}
+    return [row for row in rows if (row[0], row[1], _epoch_us(row[2])) in keys]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_LATEST_UPSERT = """
+WITH b(device_id, metric_id, ts, value, repeats, since, whole) AS (
+    SELECT * FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[], %s::float8[], %s::int[],
+                         %s::timestamptz[], %s::bool[])
+)
+INSERT INTO telemetry_latestvalue AS lv (device_id, metric_id, ts, value, repeats, repeat_since)
+SELECT device_id, metric_id, ts, value, repeats, since FROM b ORDER BY device_id, metric_id
+ON CONFLICT (device_id, metric_id) DO UPDATE SET
+    ts = EXCLUDED.ts,
+    value = EXCLUDED.value,
+    repeats = CASE WHEN lv.value = EXCLUDED.value AND lv.ts < EXCLUDED.repeat_since
+                        AND (SELECT b.whole FROM b WHERE b.device_id = EXCLUDED.device_id
+                             AND b.metric_id = EXCLUDED.metric_id)
+                   THEN lv.repeats + EXCLUDED.repeats ELSE EXCLUDED.repeats END,
+    repeat_since = CASE WHEN lv.value = EXCLUDED.value AND lv.ts < EXCLUDED.repeat_since
+                        AND (SELECT b.whole FROM b WHERE b.device_id = EXCLUDED.device_id
+                             AND b.metric_id = EXCLUDED.metric_id)
+                   THEN coalesce(lv.repeat_since, lv.ts) ELSE EXCLUDED.repeat_since END
+WHERE lv.ts < EXCLUDED.ts
+"""
+_DIRTY_UPSERT = (
+    "INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
+    "SELECT d, h, now() FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, h) ORDER BY 1, 2 "
+    "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at"
+)
+
+
+def _mark_latest_and_dirty(cursor, new: list[tuple[int, int, datetime, float]]) -> None:
+    """Latest values (with their runs of equal values, ``telemetry.quality``) and the dirty
+    (device, UTC hour)s of the new rows, computed in memory: two small statements, in key order
+    (concurrent writers lock rows in the same order)."""
+    runs = latest_runs(new)
+    cursor.execute(
+        _LATEST_UPSERT,
+        [
+            [run.device_id for run in runs],
+            [run.metric_id for run in runs],
+            [run.ts for run in runs],
+            [run.value for run in runs],
+            [run.repeats for run in runs],
+            [run.since for run in runs],
+            [run.whole for run in runs],
+        ],
+    )
+    hours = sorted(_dirty_hours(new))
+    cursor.execute(_DIRTY_UPSERT, [[d for d, _ in hours], [h for _, h in hours]])
+
+
+def _dirty_hours(rows: list[tuple[int, int, datetime, float]]) -> set[tuple[int, datetime]]:
+    """Distinct (device, UTC hour) of ``rows``: the floor is taken per distinct (device, ts), not
+    per row (a batch has ten or more metrics per timestamp)."""
+    return {
+        (d, ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)) for d, ts in {(r[0], r[2]) for r in rows}
+    }
 
 
 def _store_orm(rows: list[tuple[int, int, datetime, float]]) -> int:
@@ -343,18 +432,29 @@ def _store_orm(rows: list[tuple[int, int, datetime, float]]) -> int:
             "INSERT OR IGNORE INTO telemetry_reading (device_id, metric_id, ts, value) VALUES (%s, %s, %s, %s)",
             [(d, m, adapt(ts), v) for d, m, ts, v in new],
         )
-    latest: dict[tuple[int, int], tuple[datetime, float]] = {}
-    for d, m, ts, v in new:
-        if (d, m) not in latest or latest[(d, m)][0] < ts:
-            latest[(d, m)] = (ts, v)
-    for (d, m), (ts, v) in latest.items():
-        current = LatestValue.objects.filter(device_id=d, metric_id=m).first()
+    for run in latest_runs(new):
+        current = LatestValue.objects.filter(device_id=run.device_id, metric_id=run.metric_id).first()
         if current is None:
-            LatestValue.objects.create(device_id=d, metric_id=m, ts=ts, value=v)
-        elif current.ts <= ts:
-            LatestValue.objects.filter(device_id=d, metric_id=m).update(ts=ts, value=v)
-    hours = {(d, ts.replace(minute=0, second=0, microsecond=0)) for d, _, ts, _ in new}
-    for d, hour in hours:
+            LatestValue.objects.create(
+                device_id=run.device_id,
+                metric_id=run.metric_id,
+                ts=run.ts,
+                value=run.value,
+                repeats=run.repeats,
+                repeat_since=run.since,
+            )
+        elif current.ts < run.ts:
+            repeats, since = merge_run(
+                stored_ts=current.ts,
+                stored_value=current.value,
+                stored_repeats=current.repeats,
+                stored_since=current.repeat_since,
+                run=run,
+            )
+            LatestValue.objects.filter(device_id=run.device_id, metric_id=run.metric_id).update(
+                ts=run.ts, value=run.value, repeats=repeats, repeat_since=since
+            )
+    for d, hour in _dirty_hours(new):
         DirtyHour.objects.update_or_create(device_id=d, hour=hour)
     return len(new)
 

@@ -36,6 +36,7 @@ from plants.models import Device, Plant
 
 from .choices import MetricKind, Resolution
 from .models import DirtyHour, LatestValue, Metric, Reading, Rollup
+from .quality import MetricQuality, metric_flags
 from .rollups import ENERGY_KEY, rollups_read
 from .rollups.buckets import day_parts, local_day_start, zone
 
@@ -207,20 +208,34 @@ def plant_live(*, plant: Plant, now: datetime | None = None) -> PlantLive:
 class LatestPoint:
     value: float
     ts: datetime
+    repeats: int = 1  # consecutive readings with this value (flat-line detection)
+    kind: str = ""
 
 
 def device_latest_values(
-    *, device_ids: Iterable[int] | QuerySet, keys: Iterable[str]
+    *, device_ids: Iterable[int] | QuerySet, keys: Iterable[str] | None
 ) -> dict[int, dict[str, LatestPoint]]:
     """device id → metric key → latest point, for a whole page of devices in one query (the
-    monitoring list's "key values")."""
+    monitoring list's "key values"); ``keys=None``: every metric (for the quality flags)."""
     found: dict[int, dict[str, LatestPoint]] = defaultdict(dict)
-    rows = LatestValue.objects.filter(device_id__in=device_ids, metric__key__in=list(keys)).values_list(
-        "device_id", "metric__key", "value", "ts"
-    )
-    for device_id, key, value, ts in rows:
-        found[device_id][key] = LatestPoint(value, ts)
+    rows = LatestValue.objects.filter(device_id__in=device_ids)
+    if keys is not None:
+        rows = rows.filter(metric__key__in=list(keys))
+    for device_id, key, value, ts, repeats, kind in rows.values_list(
+        "device_id", "metric__key", "value", "ts", "repeats", "metric__kind"
+    ):
+        found[device_id][key] = LatestPoint(value, ts, repeats, kind)
     return found
+
+
+def device_quality(*, latest: dict[str, LatestPoint], last_communication: datetime | None) -> MetricQuality:
+    """Stale and flat-lined metrics of one device from its latest values (no query; see
+    :mod:`telemetry.quality`)."""
+    return metric_flags(
+        latest=((key, p.kind, p.value, p.ts, p.repeats) for key, p in latest.items()),
+        last_communication=last_communication,
+        window=ONLINE_WINDOW,
+    )
 
 
 # --- recent series: rollups plus the not-yet-folded raw tail ------------------------------------

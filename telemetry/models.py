@@ -5,8 +5,10 @@
   PostgreSQL a range-partitioned (monthly) table with BRIN on ``ts``, created by migration SQL
   (``managed = False``); on SQLite the same columns, unpartitioned. Written only by the ingest
   service (binary COPY + ``INSERT … ON CONFLICT``), never through model instances.
-* ``LatestValue`` — last value per (device, metric), for dashboards without scanning readings.
-* ``Rollup`` — 5-minute, hourly and plant-local daily aggregates (count/sum/min/max/first/last).
+* ``LatestValue`` — last value per (device, metric), for dashboards without scanning readings,
+  with how many consecutive readings repeated it (flat-line detection, ``telemetry.quality``).
+* ``Rollup`` — 5-minute, hourly and plant-local daily aggregates (count/sum/min/max/first/last)
+  and ``slots``, the 5-minute slots with data (completeness per bucket).
 * ``DirtyHour`` — (device, UTC hour) whose rollups must be recomputed; folded every minute.
 * ``DeviceEvent`` (seed 004) and ``IngestKey`` (per-plant API keys, stored hashed).
 """
@@ -57,6 +59,11 @@ class LatestValue(models.Model):
     metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
     ts = models.DateTimeField()
     value = models.FloatField()
+    # Data quality, kept by ingest (``telemetry.quality``): how many consecutive readings, ending
+    # with the latest, carried exactly this value, and the time of the first of them. A sensor
+    # repeating one non-zero value for many readings is flat-lined (stuck).
+    repeats = models.IntegerField(default=1, db_default=1)
+    repeat_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "telemetry_latestvalue"
@@ -79,6 +86,11 @@ class Rollup(models.Model):
     max = models.FloatField()
     first = models.FloatField()
     last = models.FloatField()
+    slots = models.IntegerField(
+        default=1,
+        db_default=1,
+        help_text="5-minute slots of the bucket with at least one reading (completeness = slots / slots in bucket).",
+    )
 
     class Meta:
         db_table = "telemetry_rollup"

@@ -21,6 +21,7 @@ from .catalog import FAMILY_MAX, METRIC_GROUPS
 from .choices import MetricKind, Resolution
 from .ingest import metric_catalog
 from .models import LatestValue, Metric, Reading
+from .quality import bucket_is_flatlined, should_vary, slots_in
 from .rollups import Agg, rollups_read
 from .rollups.buckets import FIVE_MINUTES, HOUR, floor_five, floor_hour, local_day_start, zone
 
@@ -169,6 +170,31 @@ def _metrics(keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     return {key: (info[key].id, info[key].kind) for key in keys if key in info}
 
 
+@dataclass
+class SeriesData:
+    """A bucketed series with its data quality (``telemetry.quality``), column per metric key.
+
+    ``completeness[i]``: share of the bucket's 5-minute slots with data (device) or of the
+    devices' slots (plant: Σ slots / devices with data for the metrics in the range / slots in
+    the bucket), 0 for a gap. ``devices_reporting[i]``: devices with data in the bucket (plant
+    series only). ``flatlined[i]``: an hourly or daily bucket in which a should-vary metric
+    carried one non-zero value in every reading."""
+
+    grid: list[datetime]
+    values: dict[str, list[float | None]]
+    completeness: list[float]
+    devices_reporting: list[int] | None
+    flatlined: list[bool]
+    devices_expected: int
+
+    def rows(self) -> list[dict]:
+        """The classic shape: ``[{"timestamp": bucket, <metric key>: value | None, ...}]``."""
+        columns = list(self.values.items())
+        return [
+            {"timestamp": bucket, **{key: values[i] for key, values in columns}} for i, bucket in enumerate(self.grid)
+        ]
+
+
 def _series(
     *,
     device_ids: Sequence[int],
@@ -178,11 +204,11 @@ def _series(
     resolution: str,
     tz: ZoneInfo,
     combine: bool,
-) -> list[dict]:
+) -> SeriesData:
     metrics = _metrics(metric_keys)
     grid = series_grid(resolution=resolution, start=start, end=end, tz=tz)
     if not grid:
-        return []
+        return SeriesData([], {key: [] for key in metric_keys}, [], [] if combine else None, [], 0)
     if resolution == Resolution.DAY:  # the end of the last local day
         read_end = local_day_start(grid[-1].astimezone(tz).date() + timedelta(days=1), tz)
     else:
@@ -199,23 +225,57 @@ def _series(
         if device_ids and metrics
         else {}
     )
-    per_bucket: dict[tuple[int, datetime], list[Agg]] = defaultdict(list)
-    for (_device_id, metric_id, bucket), agg in aggregates.items():
-        per_bucket[(metric_id, bucket)].append(agg)
-    rows = []
-    for bucket in grid:
-        row: dict = {"timestamp": bucket}
-        for key in metric_keys:
-            pk, kind = metrics.get(key, (None, ""))
-            values = [v for v in (_value(a, kind) for a in per_bucket.get((pk, bucket), ())) if v is not None]
-            if not values:
-                row[key] = None
+    per_bucket: dict[tuple[int, datetime], list[tuple[int, Agg]]] = defaultdict(list)
+    seen: dict[int, set[int]] = defaultdict(set)  # metric → devices with data in the range
+    for (device_id, metric_id, bucket), agg in aggregates.items():
+        per_bucket[(metric_id, bucket)].append((device_id, agg))
+        seen[metric_id].add(device_id)
+    wanted = [(key, *metrics.get(key, (None, ""))) for key in metric_keys]
+    flat_keys = {key for key, _pk, _kind in wanted if should_vary(key)} if resolution != Resolution.FIVE_MINUTES else ()
+    expected_devices = max((len(seen[pk]) for _key, pk, _kind in wanted if pk in seen), default=0)
+    if not combine:
+        expected_devices = 1
+    # Slots per bucket: constant for 5-minute and hourly buckets, the local day's length for days.
+    if resolution == Resolution.DAY:
+        ends = [*grid[1:], read_end]
+        bucket_slots = [slots_in(lo, hi) for lo, hi in zip(grid, ends, strict=True)]
+    else:
+        bucket_slots = [slots_in(grid[0], grid[0] + _STEPS[resolution])] * len(grid)
+    values: dict[str, list[float | None]] = {key: [] for key in metric_keys}
+    completeness: list[float] = []
+    reporting: list[int] = []
+    flatlined: list[bool] = []
+    columns = len(wanted) or 1
+    for index, bucket in enumerate(grid):
+        slots = 0
+        devices: set[int] = set()
+        flat = False
+        for key, pk, kind in wanted:
+            items = per_bucket.get((pk, bucket))
+            if not items:
+                values[key].append(None)
+                continue
+            found = []
+            for device_id, agg in items:
+                value = _value(agg, kind)
+                if value is None:
+                    continue
+                found.append(value)
+                slots += agg.slots
+                devices.add(device_id)
+                if key in flat_keys and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
+                    flat = True
+            if not found:
+                values[key].append(None)
             elif not combine or key in SUMMED_METRICS:
-                row[key] = sum(values)
+                values[key].append(sum(found))
             else:
-                row[key] = sum(values) / len(values)
-        rows.append(row)
-    return rows
+                values[key].append(sum(found) / len(found))
+        expected = bucket_slots[index] * columns * max(expected_devices, 1)
+        completeness.append(round(min(1.0, slots / expected), 3))
+        reporting.append(len(devices))
+        flatlined.append(flat)
+    return SeriesData(grid, values, completeness, reporting if combine else None, flatlined, expected_devices)
 
 
 def device_series(
@@ -225,16 +285,24 @@ def device_series(
     ``[start, end)`` at ``resolution`` (``raw``: every reading time instead). Values: mean for
     gauges, last for counters/status, energy (sum) for ``energy_produced``. Days are the
     plant's local days. Raises :class:`TooManyPoints`."""
-    tz = zone(device.plant.timezone)
     if resolution == Resolution.RAW:
         return _raw_series(device=device, metric_keys=metric_keys, start=start, end=end)
+    return device_series_data(
+        device=device, metric_keys=metric_keys, start=start, end=end, resolution=resolution
+    ).rows()
+
+
+def device_series_data(
+    *, device: Device, metric_keys: Sequence[str], start: datetime, end: datetime, resolution: str
+) -> SeriesData:
+    """:func:`device_series` (not raw) with its data quality per bucket (:class:`SeriesData`)."""
     return _series(
         device_ids=[device.pk],
         metric_keys=metric_keys,
         start=start,
         end=end,
         resolution=resolution,
-        tz=tz,
+        tz=zone(device.plant.timezone),
         combine=False,
     )
 
@@ -253,6 +321,22 @@ def plant_series(
     temperatures...), over the devices with data in the bucket; ``None`` when none has any.
     Raw readings are not aggregated across devices (their times differ): 5min is the finest.
     ``device_ids`` saves the device query when the caller has them already."""
+    return plant_series_data(
+        plant=plant, metric_keys=metric_keys, start=start, end=end, resolution=resolution, device_ids=device_ids
+    ).rows()
+
+
+def plant_series_data(
+    *,
+    plant: Plant,
+    metric_keys: Sequence[str],
+    start: datetime,
+    end: datetime,
+    resolution: str,
+    device_ids: Sequence[int] | None = None,
+) -> SeriesData:
+    """:func:`plant_series` with its data quality per bucket: completeness and devices
+    reporting (:class:`SeriesData`)."""
     if resolution == Resolution.RAW:
         raise ValueError("plant series start at 5-minute resolution")
     if device_ids is None:

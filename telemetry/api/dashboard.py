@@ -25,7 +25,6 @@ from plants.models import Device, Plant
 from plants.selectors import plant_ids_visible_to
 from solarhub.api.pagination import HeaderPageNumberPagination
 from telemetry.live import (
-    ALL_KEY_METRICS,
     DEVICE_STATUS_VALUES,
     KEY_METRICS,
     MAX_DAYS,
@@ -34,6 +33,7 @@ from telemetry.live import (
     device_latest_values,
     device_live,
     device_live_annotate,
+    device_quality,
     plant_daily_energy,
     plant_overview,
     plant_power_series,
@@ -203,6 +203,13 @@ class DailyEnergySerializer(serializers.Serializer):
     data = DayEnergySerializer(many=True)
 
 
+class DeviceQualitySerializer(serializers.Serializer):
+    stale_metrics = serializers.ListField(child=serializers.CharField())
+    flatlined_metrics = serializers.ListField(
+        child=serializers.CharField(), help_text="Metrics whose last 12+ readings carried one non-zero value."
+    )
+
+
 class MonitoredDeviceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     device_id = serializers.IntegerField()
@@ -214,6 +221,9 @@ class MonitoredDeviceSerializer(serializers.Serializer):
     last_communication = serializers.DateTimeField(allow_null=True)
     recorded_at = serializers.DateTimeField(allow_null=True, help_text="Seed 000's name for lastCommunication.")
     metric_summary = serializers.DictField(child=serializers.FloatField(), help_text="Latest value by metric key.")
+    stale = serializers.BooleanField(help_text="A metric stopped arriving while the device still reports.")
+    flatlined = serializers.BooleanField(help_text="A sensor repeats one non-zero value (stuck).")
+    quality = DeviceQualitySerializer()
 
 
 class MonitoredDeviceListSerializer(serializers.Serializer):
@@ -384,8 +394,10 @@ def _device_type_param(raw: str | None, *, field: str = "type") -> str | None:
 )
 class MonitoredDeviceListView(APIView):
     """Every visible device with its status (online/offline/fault from its last communication
-    and status code) and its latest key values by metric key. Four queries per page at most
-    (user, optional plant check, page with live subqueries, latest values of the page)."""
+    and status code), its latest key values by metric key and data-quality flags (``stale``: a
+    metric stopped arriving; ``flatlined``: a sensor repeats one value — ``telemetry.quality``).
+    Four queries per page at most (user, optional plant check, page with live subqueries, latest
+    values of the page)."""
 
     def get(self, request: Request) -> Response:
         queryset = Device.objects.filter(plant_id__in=plant_ids_visible_to(request.user))
@@ -399,12 +411,14 @@ class MonitoredDeviceListView(APIView):
             queryset = queryset.filter(type=device_type)
         paginator = HeaderPageNumberPagination()
         page = paginator.paginate_queryset(device_live_annotate(queryset=queryset).order_by("id"), request, view=self)
-        latest = device_latest_values(device_ids=[device.pk for device in page], keys=ALL_KEY_METRICS)
+        # every metric of the page's devices (not only the key ones): the quality flags judge all
+        latest = device_latest_values(device_ids=[device.pk for device in page], keys=None)
         items = []
         for device in page:
             live = device_live(device=device)
             keys = KEY_METRICS.get(device.type, ())
             values = latest.get(device.pk, {})
+            quality = device_quality(latest=values, last_communication=live.last_communication)
             items.append(
                 {
                     "id": device.pk,
@@ -417,6 +431,9 @@ class MonitoredDeviceListView(APIView):
                     "last_communication": iso(live.last_communication),
                     "recorded_at": iso(live.last_communication),
                     "metric_summary": {key: values[key].value for key in keys if key in values},
+                    "stale": bool(quality.stale),
+                    "flatlined": bool(quality.flatlined),
+                    "quality": {"stale_metrics": quality.stale, "flatlined_metrics": quality.flatlined},
                 }
             )
         response = paginator.get_paginated_response(items)

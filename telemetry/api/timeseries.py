@@ -28,18 +28,20 @@ from rest_framework.views import APIView
 from plants.models import Device, Plant
 from plants.selectors import device_list_visible_to, plant_ids_visible_to
 from solarhub.api.exceptions import ApiError
-from solarhub.api.renderers import CamelCaseJSONRenderer
+from solarhub.api.renderers import CamelCaseJSONRenderer, camel_key
 from solarhub.api.schema import ValidationErrorSerializer
 from telemetry.catalog import METRIC_GROUPS
 from telemetry.choices import MetricKind, Resolution
 from telemetry.selectors import (
     MAX_POINTS,
     SeriesColumns,
+    SeriesData,
     TooManyPoints,
     UnknownMetric,
     device_series,
+    device_series_data,
     metric_info,
-    plant_series,
+    plant_series_data,
     series_columns_for,
 )
 
@@ -84,8 +86,19 @@ class BatchQuerySerializer(SeriesQuerySerializer):
     )
 
 
+class SeriesQualitySerializer(serializers.Serializer):
+    completeness = serializers.FloatField(allow_null=True, help_text="Mean completeness of the buckets (null: raw).")
+    gaps = serializers.IntegerField(allow_null=True, help_text="Buckets without any data.")
+    flatlined = serializers.ListField(
+        child=serializers.DateTimeField(), help_text="Hourly/daily buckets where a sensor repeated one value."
+    )
+    devices_expected = serializers.IntegerField(required=False, help_text="Plant: devices with data in the range.")
+
+
 class SeriesSerializer(serializers.Serializer):
-    """Documentation of the answer; ``data`` rows are ``{timestamp, <label>: number | null}``."""
+    """Documentation of the answer; ``data`` rows are ``{timestamp, <label>: number | null,
+    completeness}`` (completeness: share of the bucket's 5-minute slots with data, 0 = a gap;
+    plant rows add ``devicesReporting``). Raw rows have no completeness."""
 
     device_id = serializers.IntegerField()
     metric = serializers.CharField()
@@ -93,6 +106,7 @@ class SeriesSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=_RESOLUTIONS)
     unit = serializers.CharField()
     timezone = serializers.CharField(help_text="The plant's IANA zone; daily buckets are its local days.")
+    quality = SeriesQualitySerializer()
     data = serializers.ListField(child=serializers.DictField())
 
 
@@ -215,6 +229,43 @@ def _body(*, columns: SeriesColumns, rows: list[dict]) -> list[dict]:
     return [{"timestamp": iso(row["timestamp"]), **{label: row[key] for label, key in columns.columns}} for row in rows]
 
 
+_RAW_QUALITY = {"completeness": None, "gaps": None, "flatlined": []}
+
+
+def _points(*, columns: SeriesColumns, data: SeriesData) -> tuple[list[dict], dict]:
+    """``data`` points (``{timestamp, <label>..., completeness[, devicesReporting]}``, keys
+    already final: the response skips the camelCase walk) and the ``quality`` summary."""
+    stamps = [iso(bucket) for bucket in data.grid]
+    series = [(label, data.values[key]) for label, key in columns.columns]
+    completeness = data.completeness
+    points = []
+    for index, stamp in enumerate(stamps):
+        point = {"timestamp": stamp}
+        for label, values in series:
+            point[label] = values[index]
+        point["completeness"] = completeness[index]
+        points.append(point)
+    if data.devices_reporting is not None:
+        for point, devices in zip(points, data.devices_reporting, strict=True):
+            point["devicesReporting"] = devices
+    quality = {
+        "completeness": round(sum(completeness) / len(completeness), 3) if completeness else None,
+        "gaps": sum(1 for share in completeness if share == 0),
+        "flatlined": [stamp for stamp, flat in zip(stamps, data.flatlined, strict=True) if flat],
+    }
+    if data.devices_reporting is not None:
+        quality["devicesExpected"] = data.devices_expected
+    return points, quality
+
+
+def _final(body: dict) -> Response:
+    """A response whose keys are already camelCase (``data`` points included): rendering skips
+    the recursive camelize walk over every point."""
+    response = Response({camel_key(key): value for key, value in body.items()})
+    response.camelize = False
+    return response
+
+
 def _device_body(device: Device, metric: str, window: SeriesRange) -> tuple[dict, SeriesColumns]:
     columns = _columns(metric, [device.pk])
     keys = [key for _, key in columns.columns]
@@ -222,13 +273,25 @@ def _device_body(device: Device, metric: str, window: SeriesRange) -> tuple[dict
     if derived and window.resolution == Resolution.RAW:
         raise exceptions.ValidationError({"resolution": [f"'{metric}' is computed per bucket: use 5min or coarser."]})
     resolution = window.resolution or auto_resolution(window.end - window.start, raw_allowed=not derived)
+    data = quality = None
     try:
-        rows = device_series(device=device, metric_keys=keys, start=window.start, end=window.end, resolution=resolution)
+        if resolution == Resolution.RAW:
+            rows = device_series(
+                device=device, metric_keys=keys, start=window.start, end=window.end, resolution=resolution
+            )
+            data, quality = _body(columns=columns, rows=rows), _RAW_QUALITY
     except TooManyPoints as exc:
-        if window.resolution is not None or resolution != Resolution.RAW:
+        if window.resolution is not None:
             raise ApiError(str(exc), code="too_many_points") from None
         resolution = Resolution.FIVE_MINUTES  # automatic raw over a busy hour: 5-minute buckets instead
-        rows = device_series(device=device, metric_keys=keys, start=window.start, end=window.end, resolution=resolution)
+    if data is None:
+        try:
+            series = device_series_data(
+                device=device, metric_keys=keys, start=window.start, end=window.end, resolution=resolution
+            )
+        except TooManyPoints as exc:
+            raise ApiError(str(exc), code="too_many_points") from None
+        data, quality = _points(columns=columns, data=series)
     body = {
         "device_id": device.pk,
         "metric": metric,
@@ -236,7 +299,8 @@ def _device_body(device: Device, metric: str, window: SeriesRange) -> tuple[dict
         "resolution": str(resolution),
         "unit": columns.unit,
         "timezone": device.plant.timezone,
-        "data": _body(columns=columns, rows=rows),
+        "quality": quality,
+        "data": data,
     }
     return body, columns
 
@@ -275,7 +339,7 @@ class DeviceTimeseriesView(_SeriesView):
         query.is_valid(raise_exception=True)
         body, columns = _device_body(device, query.validated_data["metric"], series_range(query.validated_data))
         self.csv_labels = [label for label, _ in columns.columns]
-        return self._csv(request, Response(body), f"device-{device.pk}-{body['metric']}")
+        return self._csv(request, _final(body), f"device-{device.pk}-{body['metric']}")
 
 
 @extend_schema(tags=["telemetry"])
@@ -291,7 +355,10 @@ class DeviceTimeseriesBatchView(_SeriesView):
         query.is_valid(raise_exception=True)
         window = series_range(query.validated_data)
         metrics = list(dict.fromkeys(query.validated_data["metrics"]))
-        return Response([_device_body(device, metric, window)[0] for metric in metrics])
+        bodies = [_device_body(device, metric, window)[0] for metric in metrics]
+        response = Response([{camel_key(key): value for key, value in body.items()} for body in bodies])
+        response.camelize = False  # keys final already (see _final)
+        return response
 
 
 @extend_schema(tags=["telemetry"])
@@ -322,7 +389,7 @@ class PlantTimeseriesView(_SeriesView):
         columns = _columns(metric, device_ids)
         resolution = window.resolution or auto_resolution(window.end - window.start, raw_allowed=False)
         try:
-            rows = plant_series(
+            series = plant_series_data(
                 plant=plant,
                 device_ids=device_ids,
                 metric_keys=[key for _, key in columns.columns],
@@ -333,6 +400,7 @@ class PlantTimeseriesView(_SeriesView):
         except TooManyPoints as exc:
             raise ApiError(str(exc), code="too_many_points") from None
         self.csv_labels = [label for label, _ in columns.columns]
+        data, quality = _points(columns=columns, data=series)
         body = {
             "plant_id": plant.pk,
             "metric": metric,
@@ -340,9 +408,10 @@ class PlantTimeseriesView(_SeriesView):
             "resolution": str(resolution),
             "unit": columns.unit,
             "timezone": plant.timezone,
-            "data": _body(columns=columns, rows=rows),
+            "quality": quality,
+            "data": data,
         }
-        return self._csv(request, Response(body), f"plant-{plant.pk}-{metric}")
+        return self._csv(request, _final(body), f"plant-{plant.pk}-{metric}")
 
 
 __all__ = ["MAX_POINTS", "DeviceTimeseriesBatchView", "DeviceTimeseriesView", "PlantTimeseriesView"]

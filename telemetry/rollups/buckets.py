@@ -35,6 +35,7 @@ class Agg:
     max: float
     first: float
     last: float
+    slots: int = 1  # 5-minute slots with data: 1 for a 5-minute bucket, the sum when composing
 
     @classmethod
     def of_values(cls, values: Sequence[float]) -> Agg:
@@ -48,14 +49,16 @@ class Agg:
         self.min = min(self.min, later.min)
         self.max = max(self.max, later.max)
         self.last = later.last
+        self.slots += later.slots
 
     def copy(self) -> Agg:
         """A detached copy, so composing never mutates a row someone else holds."""
-        return Agg(self.count, self.sum, self.min, self.max, self.first, self.last)
+        return Agg(self.count, self.sum, self.min, self.max, self.first, self.last, self.slots)
 
-    def as_tuple(self) -> tuple[int, float, float, float, float, float]:
-        """The values in the column order of ``telemetry_rollup`` (count, sum, min, max, first, last)."""
-        return (self.count, self.sum, self.min, self.max, self.first, self.last)
+    def as_tuple(self) -> tuple[int, float, float, float, float, float, int]:
+        """The values in the column order of ``telemetry_rollup`` (count, sum, min, max, first,
+        last, slots)."""
+        return (self.count, self.sum, self.min, self.max, self.first, self.last, self.slots)
 
 
 def compose(

@@ -185,7 +185,7 @@ def rollups_read(
     result: dict[AggKey, Agg] = {}
     stored = Rollup.objects.filter(
         resolution=resolution, device_id__in=device_ids, metric_id__in=metric_ids, bucket__gte=start, bucket__lt=end
-    ).values_list("device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last")
+    ).values_list("device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last", "slots")
     for device_id, metric_id, bucket, *rest in stored:
         if not covered(device_id, metric_id, bucket):
             result[(device_id, metric_id, bucket)] = Agg(*rest)
@@ -239,7 +239,7 @@ def _recompose_days(tail_days, metric_ids, computed, in_tail, tz: ZoneInfo, star
     parts: list[tuple[tuple[int, int], datetime, Agg]] = []
     for condition in or_chunks(terms, size=600):
         stored = Rollup.objects.filter(condition, metric_id__in=metric_ids).values_list(
-            "device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last"
+            "device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last", "slots"
         )
         for device_id, metric_id, bucket, *rest in stored:
             if not in_tail(device_id, metric_id, floor_hour(bucket)):

@@ -44,10 +44,11 @@ BATCH = 500  # device-hours per transaction: short transactions, bounded memory
 _LOCK_NAMESPACE = zlib.crc32(b"telemetry rollup fold") & 0x7FFFFFFF
 _SQLITE_CHUNK = 200
 _TINY = timedelta(microseconds=1)
-_COLUMNS = "device_id, metric_id, resolution, bucket, count, sum, min, max, first, last"
+_COLUMNS = "device_id, metric_id, resolution, bucket, count, sum, min, max, first, last, slots"
 _UPSERT = (
     "ON CONFLICT (device_id, metric_id, resolution, bucket) DO UPDATE SET count = EXCLUDED.count, "
-    "sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, first = EXCLUDED.first, last = EXCLUDED.last"
+    "sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, first = EXCLUDED.first, last = EXCLUDED.last, "
+    "slots = EXCLUDED.slots"
 )
 
 
@@ -189,11 +190,11 @@ def _replace_gauges_postgres(device_hours: Mapping[int, set[datetime]], metrics_
             f"WITH {FIVE_MINUTE_CTE}, "  # noqa: S608 -- constants only, values are parameters
             "hourly AS (SELECT device_id, metric_id, date_trunc('hour', bucket, 'UTC') AS hour, "
             "sum(count)::int AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max, "
-            "(array_agg(first ORDER BY bucket))[1] AS first, (array_agg(last ORDER BY bucket DESC))[1] AS last "
-            "FROM five GROUP BY 1, 2, 3) "
+            "(array_agg(first ORDER BY bucket))[1] AS first, (array_agg(last ORDER BY bucket DESC))[1] AS last, "
+            "count(*)::int AS slots FROM five GROUP BY 1, 2, 3) "
             f"INSERT INTO telemetry_rollup ({_COLUMNS}) "
-            "SELECT device_id, metric_id, '5min', bucket, count, sum, min, max, first, last FROM five "
-            "UNION ALL SELECT device_id, metric_id, 'hour', hour, count, sum, min, max, first, last FROM hourly "
+            "SELECT device_id, metric_id, '5min', bucket, count, sum, min, max, first, last, 1 FROM five "
+            "UNION ALL SELECT device_id, metric_id, 'hour', hour, count, sum, min, max, first, last, slots FROM hourly "
             f"{_UPSERT}",
             params,
         )
@@ -248,7 +249,7 @@ def _delete_orm(condition: Q, resolutions: list[str]) -> None:
 
 
 def _rollup(row: tuple) -> Rollup:
-    d, m, resolution, bucket, count, total, low, high, first, last = row
+    d, m, resolution, bucket, count, total, low, high, first, last, slots = row
     return Rollup(
         device_id=d,
         metric_id=m,
@@ -260,6 +261,7 @@ def _rollup(row: tuple) -> Rollup:
         max=high,
         first=first,
         last=last,
+        slots=slots,
     )
 
 
@@ -273,7 +275,7 @@ def _insert_postgres(rows: list[tuple]) -> None:
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY telemetry_rollup ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
-        copy.set_types(["int8", "int2", "varchar", "timestamptz", "int4", *["float8"] * 5])
+        copy.set_types(["int8", "int2", "varchar", "timestamptz", "int4", *["float8"] * 5, "int4"])
         for row in rows:
             copy.write_row(row)
 
@@ -307,7 +309,7 @@ def _refresh_days_postgres(keys) -> None:
         "%(hhis)s::timestamptz[]))"
     )
     part = (
-        "SELECT bucket, count, sum, min, max, first, last FROM telemetry_rollup r "
+        "SELECT bucket, count, sum, min, max, first, last, slots FROM telemetry_rollup r "
         "WHERE r.device_id = k.device_id AND r.metric_id = k.metric_id AND r.resolution = '{resolution}' "
         "AND r.bucket >= k.{low} AND r.bucket < k.{high}"
     )
@@ -327,7 +329,8 @@ def _refresh_days_postgres(keys) -> None:
             f"WITH {k} "  # noqa: S608 -- constants only, values are parameters
             f"INSERT INTO telemetry_rollup ({_COLUMNS}) "
             "SELECT k.device_id, k.metric_id, 'day', k.lo, sum(p.count)::int, sum(p.sum), min(p.min), max(p.max), "
-            "(array_agg(p.first ORDER BY p.bucket))[1], (array_agg(p.last ORDER BY p.bucket DESC))[1] "
+            "(array_agg(p.first ORDER BY p.bucket))[1], (array_agg(p.last ORDER BY p.bucket DESC))[1], "
+            "sum(p.slots)::int "
             f"FROM k CROSS JOIN LATERAL ({parts} OFFSET 0) p GROUP BY k.device_id, k.metric_id, k.lo {_UPSERT}",
             params,
         )
@@ -353,7 +356,7 @@ def _refresh_days_orm(keys) -> None:
             los[(d, m)].append(lo)
         parts = []
         for d, m, bucket, *rest in Rollup.objects.filter(condition).values_list(
-            "device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last"
+            "device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last", "slots"
         ):
             lo = next(lo for lo in los[(d, m)] if by_key[(d, m, lo)][0] <= bucket < by_key[(d, m, lo)][1])
             parts.append(((d, m, lo), bucket, Agg(*rest)))

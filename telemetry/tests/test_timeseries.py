@@ -63,14 +63,16 @@ def test_device_series_shape_groups_pv1_to_pvn_and_gaps_as_null(client, inverter
     )
     ingest(inverter, [(t0 + 10 * M + n * M, {"pv1_voltage": 400.0, "pv2_voltage": 410.0}) for n in range(10)])
     body = series(client, inverter, f"metric=panel_voltages&{WINDOW}&resolution=5min")
-    assert set(body) == {"deviceId", "metric", "timeRange", "resolution", "unit", "timezone", "data"}
+    assert set(body) == {"deviceId", "metric", "timeRange", "resolution", "unit", "timezone", "quality", "data"}
     assert (body["deviceId"], body["metric"], body["timeRange"]) == (inverter.id, "panel_voltages", "custom")
     assert (body["resolution"], body["unit"], body["timezone"]) == ("5min", "V", "America/Los_Angeles")
     assert [point["timestamp"] for point in body["data"]] == [iso(t0 + n * 5 * M) for n in range(6)]
-    assert all(set(point) == {"timestamp", "PV1", "PV2", "PV3", "PV4"} for point in body["data"])
+    assert all(set(point) == {"timestamp", "PV1", "PV2", "PV3", "PV4", "completeness"} for point in body["data"])
     first, gap, third = body["data"][:3]
-    assert first == {"timestamp": iso(t0), "PV1": 302.0, "PV2": 310.0, "PV3": None, "PV4": 320.0}
-    assert gap == {"timestamp": iso(t0 + 5 * M), "PV1": None, "PV2": None, "PV3": None, "PV4": None}
+    # PV3 is never reported: 3 of the 4 columns have the bucket's one 5-minute slot
+    assert first == {"timestamp": iso(t0), "PV1": 302.0, "PV2": 310.0, "PV3": None, "PV4": 320.0, "completeness": 0.75}
+    assert gap == {"timestamp": iso(t0 + 5 * M), "PV1": None, "PV2": None, "PV3": None, "PV4": None, "completeness": 0}
+    assert body["quality"] == {"completeness": 0.292, "gaps": 3, "flatlined": []}  # (0.75 + 0.5 + 0.5) / 6
     assert third["PV1"] == 400.0 and third["PV4"] is None
     assert body["data"][4]["PV1"] is None  # 10:20-10:30 had no data: null, never invented
 
@@ -79,7 +81,7 @@ def test_single_metrics_use_value_and_status_words_their_last_reading(client, in
     t0 = DAY + timedelta(hours=10)
     ingest(inverter, [(t0 + n * M, {"ac_power": float(n), "status_code": 4.0 + n % 2}) for n in range(5)])
     power = series(client, inverter, f"metric=power_generation&{WINDOW}&resolution=5min")
-    assert power["unit"] == "kW" and power["data"][0] == {"timestamp": iso(t0), "value": 2.0}
+    assert power["unit"] == "kW" and power["data"][0] == {"timestamp": iso(t0), "value": 2.0, "completeness": 1}
     assert series(client, inverter, f"metric=ac_power&{WINDOW}&resolution=5min")["data"] == power["data"]
     status = series(client, inverter, f"metric=status_code&{WINDOW}&resolution=5min")
     assert status["data"][0]["value"] == 4.0  # last, not a meaningless average
@@ -224,7 +226,8 @@ def test_batch_returns_one_series_per_metric(client, inverter):
     assert [s["metric"] for s in body] == ["panel_voltages", "input_currents", "power_generation"]
     assert all(s["deviceId"] == inverter.id and s["timeRange"] == "24h" and s["resolution"] == "5min" for s in body)
     assert any(p.get("PV1") == 350.0 for p in body[0]["data"])
-    assert all(set(p) == {"timestamp"} for p in body[1]["data"])  # no input currents reported: no columns
+    # no input currents reported: no columns, nothing complete
+    assert all(p == {"timestamp": p["timestamp"], "completeness": 0} for p in body[1]["data"])
     assert any(p["value"] == 4.0 for p in body[2]["data"])
     too_many = client.post(
         f"/api/devices/{inverter.id}/timeseries/batch", {"metrics": ["ac_power"] * 11}, format="json"
@@ -241,9 +244,12 @@ def test_plant_series_sums_power_and_averages_irradiance(client, inverter, own_p
         if fold:
             rollups_fold()
         power = client.get(f"/api/plants/{own_plant.id}/timeseries?metric=ac_power&{WINDOW}").json()
-        assert set(power) == {"plantId", "metric", "timeRange", "resolution", "unit", "timezone", "data"}
+        assert set(power) == {"plantId", "metric", "timeRange", "resolution", "unit", "timezone", "quality", "data"}
         assert power["resolution"] == "5min"  # plants never go raw
         assert [p["value"] for p in power["data"][:3]] == [8.0, 3.0, None]
+        # both inverters reported 10:00-10:05, one of the two 10:05-10:10, none after
+        assert [(p["devicesReporting"], p["completeness"]) for p in power["data"][:3]] == [(2, 1), (1, 0.5), (0, 0)]
+        assert power["quality"] == {"completeness": 0.25, "gaps": 4, "flatlined": [], "devicesExpected": 2}
         irradiance = client.get(f"/api/plants/{own_plant.id}/timeseries?metric=irradiance_poa&{WINDOW}").json()
         assert [p["value"] for p in irradiance["data"][:2]] == [500.0, 400.0]
     download = client.get(f"/api/plants/{own_plant.id}/timeseries?metric=ac_power&{WINDOW}&format=csv")
