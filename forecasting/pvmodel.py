@@ -135,7 +135,9 @@ class PlantModel:
         chain = self.chain()
         chain.precomputed_solar_position = solar_position
         if from_effective_irradiance:
-            chain.run_model_from_effective_irradiance(weather)
+            # This entry point wants one frame per array (the others broadcast a single frame).
+            per_array = weather if len(self.inverters) == 1 else tuple([weather] * len(self.inverters))
+            chain.run_model_from_effective_irradiance(per_array)
         else:
             chain.run_model(weather)
         return sum(chain.results.ac)

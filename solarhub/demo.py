@@ -428,4 +428,8 @@ def demo_telemetry_seed(
     if fold and written:
         limit = None if connection.vendor == "postgresql" else DEMO_SQLITE_FOLD_LIMIT
         rollups = telemetry_fold_rollups(limit=limit)
+    # Forecasts (tomorrow, the week, the year; the last days with their accuracy): forecasting.demo.
+    from forecasting.demo import demo_forecasts_seed
+
+    demo_forecasts_seed(plants=[item.plant for item in outcomes], now=now, accuracy=connection.vendor == "postgresql")
     return DemoTelemetry(plants=outcomes, rollups=rollups)

@@ -74,6 +74,22 @@ def test_expected_power_from_measured_poa_matches_the_equations(measured_plant):
     np.testing.assert_allclose(series.to_numpy(), by_hand, rtol=1e-6, atol=1e-6)
 
 
+def test_expected_power_of_a_plant_with_several_inverters(db):
+    plant = configured_plant(code="TWO", inverters=2)
+    poa, _ghi = clear_poa()
+    module_temp = 20.0 + poa.to_numpy() / 1000.0 * 25.0
+    ingest(
+        plant,
+        {
+            "TWO-WMS": [
+                (ts, {"irradiance_poa": p, "module_temp": m}) for ts, p, m in zip(TIMES, poa, module_temp, strict=True)
+            ]
+        },
+    )
+    series = expected_power_kw(plant=plant, start=START, end=END)
+    np.testing.assert_allclose(series.to_numpy(), 2 * by_hand_ac_kw(poa.to_numpy(), module_temp), rtol=1e-6, atol=1e-6)
+
+
 def test_expected_power_from_ghi_only_is_close_to_the_clear_sky_model(db):
     plant = configured_plant(code="GHI")
     _poa, ghi = clear_poa()
