@@ -99,27 +99,38 @@ class PlantModel:
             return SingleAxisTrackerMount(**self.mount_parameters)
         return FixedMount(**self.mount_parameters)
 
-    def system(self) -> PVSystem:
+    def system(self, *, shared: bool = False) -> PVSystem:
+        """One ``Array`` per inverter (``shared=False``), or, since every array has the same
+        mount, module model and temperature model, one array carrying the plant's whole DC
+        nameplate (``shared=True``, what :meth:`run` uses): PVWatts DC and its losses are
+        linear in ``pdc0``, so each inverter's DC is the shared array's DC x its share —
+        identical results (tested) for a fraction of the irradiance work on big plants."""
         mount = self.mount()
         temperature = TEMPERATURE_MODEL_PARAMETERS["sapm"][self.temperature_model]
+        sizes = (
+            [("plant", sum(inv.pdc0_w for inv in self.inverters))]
+            if shared
+            else [(inv.name, inv.pdc0_w) for inv in self.inverters]
+        )
         arrays = [
             Array(
                 mount=mount,
-                module_parameters={"pdc0": inv.pdc0_w, "gamma_pdc": self.gamma_pdc},
+                module_parameters={"pdc0": pdc0_w, "gamma_pdc": self.gamma_pdc},
                 temperature_model_parameters=temperature,
                 albedo=self.albedo,
-                name=inv.name,
+                name=name,
             )
-            for inv in self.inverters
+            for name, pdc0_w in sizes
         ]
         losses = dict.fromkeys(_LOSS_BUCKETS, 0.0) | {"availability": 0.0, "wiring": float(self.system_losses_pct)}
         return PVSystem(arrays=arrays, losses_parameters=losses)
 
-    def chain(self) -> ModelChain:
-        ratings = [(inv.pac0_w, inv.eta_nom) for inv in self.inverters]
+    def chain(self, *, shared: bool = True) -> ModelChain:
+        total = sum(inv.pdc0_w for inv in self.inverters)
+        ratings = [(inv.pdc0_w / total if shared else 1.0, inv.pac0_w, inv.eta_nom) for inv in self.inverters]
         # ModelChain.with_pvwatts' configuration (it hard-codes the class, so it is spelled out).
-        config = {**PVWATTS_CONFIG, "ac_model": partial(_pvwatts_per_inverter, ratings=ratings)}
-        return _Chain(self.system(), self.location, **config)
+        config = {**PVWATTS_CONFIG, "ac_model": partial(_pvwatts_per_inverter, ratings=ratings, shared=shared)}
+        return _Chain(self.system(shared=shared), self.location, **config)
 
     def run(
         self,
@@ -127,20 +138,22 @@ class PlantModel:
         *,
         solar_position: pd.DataFrame | None = None,
         from_effective_irradiance: bool = False,
+        shared: bool = True,
     ) -> pd.Series:
         """AC power (W, plant total) at ``weather.index``. ``weather`` has ghi, dni, dhi,
         temp_air, wind_speed (or effective_irradiance with ``from_effective_irradiance``; a
         ``cell_temperature`` column skips the temperature model). ``solar_position`` computed by
-        the caller for the same index is reused instead of computed twice."""
-        chain = self.chain()
+        the caller for the same index is reused instead of computed twice. ``shared=False``
+        runs one array per inverter (the reference the shared array is tested against)."""
+        chain = self.chain(shared=shared)
         chain.precomputed_solar_position = solar_position
         if from_effective_irradiance:
             # This entry point wants one frame per array (the others broadcast a single frame).
-            per_array = weather if len(self.inverters) == 1 else tuple([weather] * len(self.inverters))
-            chain.run_model_from_effective_irradiance(per_array)
+            arrays = len(chain.system.arrays)
+            chain.run_model_from_effective_irradiance(weather if arrays == 1 else tuple([weather] * arrays))
         else:
             chain.run_model(weather)
-        return sum(chain.results.ac)
+        return chain.results.ac
 
     def snapshot(self) -> dict:
         """The configuration as JSON (stored with every forecast)."""
@@ -195,12 +208,17 @@ def _as_tuple(value) -> tuple:
     return value if isinstance(value, tuple) else (value,)
 
 
-def _pvwatts_per_inverter(chain: ModelChain, *, ratings: list[tuple[float, float]]) -> None:
-    """ModelChain ``ac_model``: ``pvlib.inverter.pvwatts`` per array with that inverter's AC
-    rating and nominal efficiency (``pdc0 = pac0 / η``); clipping included, night is 0 W."""
-    chain.results.ac = tuple(
-        pvlib.inverter.pvwatts(dc, pac0 / eta, eta_inv_nom=eta).fillna(0.0).clip(lower=0.0)
-        for dc, (pac0, eta) in zip(_as_tuple(chain.results.dc), ratings, strict=True)
+def _pvwatts_per_inverter(chain: ModelChain, *, ratings: list[tuple[float, float, float]], shared: bool) -> None:
+    """ModelChain ``ac_model``: ``pvlib.inverter.pvwatts`` per inverter with its own AC rating
+    and nominal efficiency (``pdc0 = pac0 / η``), clipping included, night 0 W; the plant's AC
+    is the sum. ``ratings`` are (DC share, pac0 W, η) — the share of the shared array's DC, or
+    1 with one array per inverter."""
+    dcs = _as_tuple(chain.results.dc)
+    if shared:
+        dcs = dcs * len(ratings)
+    chain.results.ac = sum(
+        pvlib.inverter.pvwatts(dc * share, pac0 / eta, eta_inv_nom=eta).fillna(0.0).clip(lower=0.0)
+        for dc, (share, pac0, eta) in zip(dcs, ratings, strict=True)
     )
 
 
@@ -256,7 +274,8 @@ def plant_model_build(*, plant: Plant) -> PlantModel:
     errors: dict[str, list[str]] = {}
     mount_parameters = _mount_parameters(plant, errors)
 
-    spec = plant.panel_specs.order_by("id").first()
+    specs = list(plant.panel_specs.order_by("id")[:2])  # the first, and whether there are more
+    spec = specs[0] if specs else None
     if spec is None:
         errors["panel_specs"] = ["The plant needs a panel spec (p_max_w, coefficient_pmax_pct)."]
     elif spec.coefficient_pmax_pct is None:
@@ -321,7 +340,7 @@ def plant_model_build(*, plant: Plant) -> PlantModel:
         dc_w = [plant.total_power_output_kw * 1000.0 * rating / total_ac for _, rating, _ in inverters]
 
     notes = []
-    if plant.panel_specs.count() > 1:
+    if len(specs) > 1:
         notes.append("Several panel specs: the first (lowest id) is used for every array.")
     if plant.elevation_m is None:
         notes.append("No elevation: 0 m assumed for the clear-sky airmass.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pvlib
 import pytest
@@ -135,3 +136,21 @@ def test_inconsistent_capacity_is_refused(db):
     with pytest.raises(PlantConfigError) as caught:
         plant_model_build(plant=plant)
     assert list(caught.value.errors) == ["total_power_output_kw"]
+
+
+@pytest.mark.parametrize("tracking", [Tracking.FIXED, Tracking.SINGLE_AXIS])
+def test_shared_array_equals_one_array_per_inverter(db, tracking):
+    from forecasting.weather import clearsky_weather
+
+    fields = {"tracking": tracking, "axis_tilt": 0, "axis_azimuth": 180, "max_angle": 55, "gcr": 0.35}
+    plant = configured_plant(code=f"SH-{tracking}", inverters=3, **fields)
+    second = plant.devices.filter(type="inverter").order_by("id")[1]
+    second.inverter_datasheet.nominal_output_power_kw = 40.0  # one inverter clips harder
+    second.inverter_datasheet.save()
+    model = plant_model_build(plant=plant)
+    times = pd.date_range("2026-06-21T07:07:30Z", periods=96, freq="15min")
+    weather = clearsky_weather(model.location, times)
+    shared = model.run(weather.frame, solar_position=weather.solar_position)
+    per_inverter = model.run(weather.frame, solar_position=weather.solar_position, shared=False)
+    assert shared.max() > 100_000
+    np.testing.assert_allclose(shared.to_numpy(), per_inverter.to_numpy(), rtol=1e-9, atol=1e-6)
