@@ -8,7 +8,7 @@ the partitioned ``telemetry_reading`` (partitions from ``telemetry.partitions.pa
 two sessions in parallel, one plant-local day per statement; latest values from the last readings.
 Rollups: the project's ``telemetry.rollups`` when it exists (``rollups_rebuild`` marks every hour
 dirty, ``rollups_fold`` folds them in two threads), else SQL here with the same semantics (5-minute,
-hourly and plant-local daily rows with count/sum/min/max/first/last, hours composed from 5-minute
+hourly and plant-local daily rows with count/sum/min/max/first/last/slots, hours composed from 5-minute
 buckets and days from hours, ``energy_produced`` from the ``energy_total`` counter) — on this store
 identical, row for row, to what the project's folder writes; ``BENCH_ROLLUPS=sql`` picks it (a
 much faster build). Then ``VACUUM (ANALYZE)`` of the rollup table and ``ANALYZE`` (autovacuum may
@@ -126,8 +126,8 @@ _AGG = """count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS
           (max(ARRAY[date_part('epoch', ts), value]))[2] AS last"""
 _COMPOSE = """sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
               (min(ARRAY[date_part('epoch', bucket), first]))[2] AS first,
-              (max(ARRAY[date_part('epoch', bucket), last]))[2] AS last"""
-_COLUMNS = "device_id, metric_id, resolution, bucket, count, sum, min, max, first, last"
+              (max(ARRAY[date_part('epoch', bucket), last]))[2] AS last, sum(slots) AS slots"""
+_COLUMNS = "device_id, metric_id, resolution, bucket, count, sum, min, max, first, last, slots"
 # One plant-local day [lo, hi): 5-minute buckets from the readings, hours from the 5-minute
 # buckets, the day from the hours (the plant's zone has whole-hour offsets). energy_produced as
 # telemetry/rollups/energy.py defines it, for this store's regular 5-minute counter readings: the
@@ -150,16 +150,16 @@ source AS (
     UNION ALL SELECT device_id, metric_id, ts, value FROM energy
 ),
 five AS (
-    SELECT device_id, metric_id, date_bin('5 minutes', ts, timestamptz '2000-01-01') AS bucket, {_AGG}
+    SELECT device_id, metric_id, date_bin('5 minutes', ts, timestamptz '2000-01-01') AS bucket, {_AGG}, 1 AS slots
     FROM source GROUP BY 1, 2, 3
 ),
 hour AS (SELECT device_id, metric_id, date_trunc('hour', bucket) AS bucket, {_COMPOSE} FROM five GROUP BY 1, 2, 3),
 day AS (SELECT device_id, metric_id, %(lo)s::timestamptz AS bucket, {_COMPOSE} FROM hour GROUP BY 1, 2),
 written AS (
     INSERT INTO telemetry_rollup ({_COLUMNS})
-    SELECT device_id, metric_id, '5min', bucket, count, sum, min, max, first, last FROM five
-    UNION ALL SELECT device_id, metric_id, 'hour', bucket, count, sum, min, max, first, last FROM hour
-    UNION ALL SELECT device_id, metric_id, 'day', bucket, count, sum, min, max, first, last FROM day
+    SELECT device_id, metric_id, '5min', bucket, count, sum, min, max, first, last, slots FROM five
+    UNION ALL SELECT device_id, metric_id, 'hour', bucket, count, sum, min, max, first, last, slots FROM hour
+    UNION ALL SELECT device_id, metric_id, 'day', bucket, count, sum, min, max, first, last, slots FROM day
     RETURNING 1
 )
 SELECT count(*) FROM written

@@ -21,9 +21,10 @@ from .catalog import FAMILY_MAX, METRIC_GROUPS
 from .choices import MetricKind, Resolution
 from .ingest import metric_catalog
 from .models import LatestValue, Metric, Reading
-from .quality import bucket_is_flatlined, should_vary, slots_in
-from .rollups import Agg, rollups_read
+from .quality import bucket_is_flatlined, should_vary
+from .rollups import Agg
 from .rollups.buckets import FIVE_MINUTES, HOUR, floor_five, floor_hour, local_day_start, zone
+from .rollups.compute import from_epoch, rollups_read_epoch, to_epoch
 
 MAX_POINTS = 5_000
 _STEPS = {Resolution.FIVE_MINUTES: FIVE_MINUTES, Resolution.HOUR: HOUR}
@@ -174,18 +175,23 @@ def _metrics(keys: Sequence[str]) -> dict[str, tuple[int, str]]:
 class SeriesData:
     """A bucketed series with its data quality (``telemetry.quality``), column per metric key.
 
-    ``completeness[i]``: share of the bucket's 5-minute slots with data (device) or of the
-    devices' slots (plant: Σ slots / devices with data for the metrics in the range / slots in
-    the bucket), 0 for a gap. ``devices_reporting[i]``: devices with data in the bucket (plant
-    series only). ``flatlined[i]``: an hourly or daily bucket in which a should-vary metric
-    carried one non-zero value in every reading."""
+    ``epochs``: bucket starts in Unix seconds (``grid`` as datetimes). ``completeness[i]``:
+    share of the bucket's 5-minute slots with data (device) or of the devices' slots (plant:
+    Σ slots / devices with data for the metrics in the range / slots in the bucket), 0 for a
+    gap. ``devices_reporting[i]``: devices with data in the bucket (plant series only).
+    ``flatlined[i]``: an hourly or daily bucket in which a should-vary metric carried one
+    non-zero value in every reading."""
 
-    grid: list[datetime]
+    epochs: list[int]
     values: dict[str, list[float | None]]
     completeness: list[float]
     devices_reporting: list[int] | None
     flatlined: list[bool]
     devices_expected: int
+
+    @property
+    def grid(self) -> list[datetime]:
+        return [from_epoch(e) for e in self.epochs]
 
     def rows(self) -> list[dict]:
         """The classic shape: ``[{"timestamp": bucket, <metric key>: value | None, ...}]``."""
@@ -193,6 +199,15 @@ class SeriesData:
         return [
             {"timestamp": bucket, **{key: values[i] for key, values in columns}} for i, bucket in enumerate(self.grid)
         ]
+
+
+def _value_of(kind: str):
+    """The bucket value of an aggregate of this kind (see :func:`_value`), as a function."""
+    if kind == MetricKind.DERIVED:
+        return lambda agg: agg.sum
+    if kind in (MetricKind.COUNTER, MetricKind.STATUS, MetricKind.BITFIELD):
+        return lambda agg: agg.last
+    return lambda agg: agg.sum / agg.count
 
 
 def _series(
@@ -205,16 +220,25 @@ def _series(
     tz: ZoneInfo,
     combine: bool,
 ) -> SeriesData:
+    """The buckets of ``[start, end)`` with values and quality. Works on epoch seconds
+    throughout (a 30-day hourly series is 720 points: no datetime per point)."""
     metrics = _metrics(metric_keys)
     grid = series_grid(resolution=resolution, start=start, end=end, tz=tz)
     if not grid:
         return SeriesData([], {key: [] for key in metric_keys}, [], [] if combine else None, [], 0)
     if resolution == Resolution.DAY:  # the end of the last local day
         read_end = local_day_start(grid[-1].astimezone(tz).date() + timedelta(days=1), tz)
+        epochs = [to_epoch(bucket) for bucket in grid]
+        ends = [*epochs[1:], to_epoch(read_end)]
+        bucket_slots = [max(1, (hi - lo) // 300) for lo, hi in zip(epochs, ends, strict=True)]
     else:
         read_end = end
+        step = int(_STEPS[resolution].total_seconds())
+        first = to_epoch(grid[0])
+        epochs = list(range(first, first + step * len(grid), step))
+        bucket_slots = [step // 300] * len(grid)
     aggregates = (
-        rollups_read(
+        rollups_read_epoch(
             device_ids=device_ids,
             metric_ids=[pk for pk, _ in metrics.values()],
             resolution=resolution,
@@ -225,57 +249,65 @@ def _series(
         if device_ids and metrics
         else {}
     )
-    per_bucket: dict[tuple[int, datetime], list[tuple[int, Agg]]] = defaultdict(list)
-    seen: dict[int, set[int]] = defaultdict(set)  # metric → devices with data in the range
-    for (device_id, metric_id, bucket), agg in aggregates.items():
-        per_bucket[(metric_id, bucket)].append((device_id, agg))
-        seen[metric_id].add(device_id)
     wanted = [(key, *metrics.get(key, (None, ""))) for key in metric_keys]
-    flat_keys = {key for key, _pk, _kind in wanted if should_vary(key)} if resolution != Resolution.FIVE_MINUTES else ()
-    expected_devices = max((len(seen[pk]) for _key, pk, _kind in wanted if pk in seen), default=0)
+    flat_keys = {key for key in metric_keys if should_vary(key)} if resolution != Resolution.FIVE_MINUTES else set()
+    values: dict[str, list[float | None]] = {}
+    slots = [0] * len(epochs)
+    flatlined = [False] * len(epochs)
     if not combine:
-        expected_devices = 1
-    # Slots per bucket: constant for 5-minute and hourly buckets, the local day's length for days.
-    if resolution == Resolution.DAY:
-        ends = [*grid[1:], read_end]
-        bucket_slots = [slots_in(lo, hi) for lo, hi in zip(grid, ends, strict=True)]
-    else:
-        bucket_slots = [slots_in(grid[0], grid[0] + _STEPS[resolution])] * len(grid)
-    values: dict[str, list[float | None]] = {key: [] for key in metric_keys}
-    completeness: list[float] = []
-    reporting: list[int] = []
-    flatlined: list[bool] = []
-    columns = len(wanted) or 1
-    for index, bucket in enumerate(grid):
-        slots = 0
-        devices: set[int] = set()
-        flat = False
+        # One device: a dict lookup per point and metric, nothing else per point.
+        (device_id,) = device_ids
         for key, pk, kind in wanted:
-            items = per_bucket.get((pk, bucket))
-            if not items:
-                values[key].append(None)
-                continue
-            found = []
-            for device_id, agg in items:
-                value = _value(agg, kind)
-                if value is None:
+            value_of = _value_of(kind)
+            column: list[float | None] = []
+            flat = key in flat_keys
+            for index, epoch in enumerate(epochs):
+                agg = aggregates.get((device_id, pk, epoch))
+                if agg is None or agg.count == 0:
+                    column.append(None)
                     continue
-                found.append(value)
-                slots += agg.slots
-                devices.add(device_id)
-                if key in flat_keys and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
-                    flat = True
-            if not found:
-                values[key].append(None)
-            elif not combine or key in SUMMED_METRICS:
-                values[key].append(sum(found))
-            else:
-                values[key].append(sum(found) / len(found))
-        expected = bucket_slots[index] * columns * max(expected_devices, 1)
-        completeness.append(round(min(1.0, slots / expected), 3))
-        reporting.append(len(devices))
-        flatlined.append(flat)
-    return SeriesData(grid, values, completeness, reporting if combine else None, flatlined, expected_devices)
+                column.append(value_of(agg))
+                slots[index] += agg.slots
+                if flat and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
+                    flatlined[index] = True
+            values[key] = column
+        expected_devices = 1
+        reporting = None
+    else:
+        per_bucket: dict[tuple[int, int], list[tuple[int, Agg]]] = defaultdict(list)
+        seen: dict[int, set[int]] = defaultdict(set)  # metric → devices with data in the range
+        for (device_id, metric_id, bucket), agg in aggregates.items():
+            if agg.count:
+                per_bucket[(metric_id, bucket)].append((device_id, agg))
+                seen[metric_id].add(device_id)
+        expected_devices = max((len(seen[pk]) for _key, pk, _kind in wanted if pk in seen), default=0)
+        devices_in: list[set[int]] = [set() for _ in epochs]
+        for key, pk, kind in wanted:
+            value_of = _value_of(kind)
+            summed = key in SUMMED_METRICS
+            flat = key in flat_keys
+            column = []
+            for index, epoch in enumerate(epochs):
+                items = per_bucket.get((pk, epoch))
+                if not items:
+                    column.append(None)
+                    continue
+                found = [value_of(agg) for _device, agg in items]
+                column.append(sum(found) if summed else sum(found) / len(found))
+                for device_id, agg in items:
+                    slots[index] += agg.slots
+                    devices_in[index].add(device_id)
+                    if flat and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
+                        flatlined[index] = True
+            values[key] = column
+        reporting = [len(devices) for devices in devices_in]
+    columns = len(wanted) or 1
+    scale = columns * max(expected_devices, 1)
+    completeness = [
+        round(min(1.0, filled / (bucket * scale)), 3) if filled else 0.0
+        for filled, bucket in zip(slots, bucket_slots, strict=True)
+    ]
+    return SeriesData(epochs, values, completeness, reporting, flatlined, expected_devices)
 
 
 def device_series(

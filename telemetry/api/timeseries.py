@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -232,10 +234,17 @@ def _body(*, columns: SeriesColumns, rows: list[dict]) -> list[dict]:
 _RAW_QUALITY = {"completeness": None, "gaps": None, "flatlined": []}
 
 
+@lru_cache(maxsize=65536)
+def _iso_epoch(epoch: int) -> str:
+    """ISO 8601 UTC of a bucket start; buckets recur from request to request, hence the cache
+    (a year of hours is 8,760 entries)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
 def _points(*, columns: SeriesColumns, data: SeriesData) -> tuple[list[dict], dict]:
     """``data`` points (``{timestamp, <label>..., completeness[, devicesReporting]}``, keys
     already final: the response skips the camelCase walk) and the ``quality`` summary."""
-    stamps = [iso(bucket) for bucket in data.grid]
+    stamps = [_iso_epoch(epoch) for epoch in data.epochs]
     series = [(label, data.values[key]) for label, key in columns.columns]
     completeness = data.completeness
     points = []

@@ -18,7 +18,18 @@ from django.db.models import Q
 from ..choices import Resolution
 from ..ingest import metric_catalog
 from ..models import DirtyHour, Reading, Rollup
-from .buckets import HOUR, Agg, compose, day_bucket_of, day_parts, floor_five, floor_hour, local_day_bounds, runs_of
+from .buckets import (
+    EPOCH,
+    HOUR,
+    Agg,
+    compose,
+    day_bucket_of,
+    day_parts,
+    floor_five,
+    floor_hour,
+    local_day_bounds,
+    runs_of,
+)
 from .energy import COUNTER_KEY, ENERGY_KEY, POWER_KEY, energy_for_hours, energy_neighbours
 
 AggKey = tuple[int, int, datetime]  # (device_id, metric_id, bucket)
@@ -154,6 +165,54 @@ def rollups_read(
     hours still dirty are recomputed from raw readings, and for ``energy_produced`` also the
     hours a dirty hour can influence (:func:`energy_neighbours`). A constant number of queries
     whatever the number of devices or points."""
+    found = rollups_read_epoch(
+        device_ids=device_ids, metric_ids=metric_ids, resolution=resolution, start=start, end=end, tz=tz
+    )
+    return {(d, m, from_epoch(e)): agg for (d, m, e), agg in found.items()}
+
+
+def to_epoch(moment: datetime) -> int:
+    """Whole seconds since the Unix epoch (bucket starts are whole seconds)."""
+    return int(moment.timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return EPOCH + timedelta(seconds=seconds)
+
+
+def _stored_rollups(
+    *, device_ids, metric_ids: set[int], resolution: str, start: datetime, end: datetime
+) -> list[tuple[int, int, int, Agg]]:
+    """``(device, metric, bucket as epoch seconds, aggregate)`` of the stored rows. On PostgreSQL
+    the bucket comes back as an integer: Django's timestamptz loader (Python, per value, plus a
+    ``datetime.replace``) was most of a 720-point series' time, and the readers key buckets by
+    epoch seconds anyway."""
+    if connection.vendor == "postgresql" and isinstance(device_ids, list | tuple | set | frozenset):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT device_id, metric_id, extract(epoch FROM bucket)::bigint, count, sum, min, max, first, last, "
+                "slots FROM telemetry_rollup WHERE resolution = %s AND device_id = ANY(%s::bigint[]) "
+                "AND metric_id = ANY(%s::int[]) AND bucket >= %s AND bucket < %s",
+                [resolution, list(device_ids), list(metric_ids), start, end],
+            )
+            return [(d, m, e, Agg(*rest)) for d, m, e, *rest in cursor.fetchall()]
+    stored = Rollup.objects.filter(
+        resolution=resolution, device_id__in=device_ids, metric_id__in=metric_ids, bucket__gte=start, bucket__lt=end
+    ).values_list("device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last", "slots")
+    return [(d, m, to_epoch(bucket), Agg(*rest)) for d, m, bucket, *rest in stored]
+
+
+def rollups_read_epoch(
+    *,
+    device_ids: Sequence[int],
+    metric_ids: Collection[int],
+    resolution: str,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+) -> dict[tuple[int, int, int], Agg]:
+    """:func:`rollups_read` keyed ``(device, metric, bucket start in epoch seconds)`` — what the
+    series readers use: no datetime per stored row."""
     metric_ids = set(metric_ids)
     ids = energy_metric_ids()
     energy_id = ids.get(ENERGY_KEY)
@@ -177,31 +236,39 @@ def rollups_read(
             for hour in hours:
                 tail_days[device_id].update({day_bucket_of(hour, tz), day_bucket_of(hour + HOUR - _TINY, tz)})
 
-    def covered(device_id: int, metric_id: int, bucket: datetime) -> bool:
-        if resolution == Resolution.DAY:
-            return bucket in tail_days.get(device_id, ())
-        return in_tail(device_id, metric_id, floor_hour(bucket))
+    # The same "covered by the tail" test in epoch seconds, per stored row without a datetime.
+    tail_epochs = {
+        is_energy: {d: {to_epoch(h) for h in hours} for d, hours in tail.items() if hours}
+        for is_energy, tail in tails.items()
+    }
+    day_epochs = {d: {to_epoch(day) for day in days} for d, days in tail_days.items()}
+    any_tail = any(tail_epochs[False].values()) or any(tail_epochs[True].values())
 
-    result: dict[AggKey, Agg] = {}
-    stored = Rollup.objects.filter(
-        resolution=resolution, device_id__in=device_ids, metric_id__in=metric_ids, bucket__gte=start, bucket__lt=end
-    ).values_list("device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last", "slots")
-    for device_id, metric_id, bucket, *rest in stored:
-        if not covered(device_id, metric_id, bucket):
-            result[(device_id, metric_id, bucket)] = Agg(*rest)
+    result: dict[tuple[int, int, int], Agg] = {}
+    stored = _stored_rollups(device_ids=device_ids, metric_ids=metric_ids, resolution=resolution, start=start, end=end)
+    if not any_tail:
+        for device_id, metric_id, bucket, agg in stored:
+            result[(device_id, metric_id, bucket)] = agg
+        return result
+    for device_id, metric_id, bucket, agg in stored:
+        if resolution == Resolution.DAY:
+            covered = bucket in day_epochs.get(device_id, ())
+        else:
+            covered = bucket - bucket % 3600 in tail_epochs[metric_id == energy_id].get(device_id, ())
+        if not covered:
+            result[(device_id, metric_id, bucket)] = agg
 
     tail_hours = _merge_tails(tails)
-    if not tail_hours:
-        return result
     computed = five_minute(device_hours=tail_hours, metrics_of=dict.fromkeys(tail_hours, metric_ids))
     computed = {key: agg for key, agg in computed.items() if in_tail(key[0], key[1], floor_hour(key[2]))}
     if resolution == Resolution.FIVE_MINUTES:
-        result.update({key: agg for key, agg in computed.items() if start <= key[2] < end})
+        found = {key: agg for key, agg in computed.items() if start <= key[2] < end}
     elif resolution == Resolution.HOUR:
         hourly = compose((((d, m), b, agg) for (d, m, b), agg in computed.items()), floor_hour)
-        result.update({(d, m, b): agg for ((d, m), b), agg in hourly.items() if start <= b < end})
+        found = {(d, m, b): agg for ((d, m), b), agg in hourly.items() if start <= b < end}
     else:
-        result.update(_recompose_days(tail_days, metric_ids, computed, in_tail, tz, start, end))
+        found = _recompose_days(tail_days, metric_ids, computed, in_tail, tz, start, end)
+    result.update({(d, m, to_epoch(b)): agg for (d, m, b), agg in found.items()})
     return result
 
 

@@ -35,7 +35,7 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from ..models import Reading
-from .buckets import FIVE_MINUTES, HOUR, Agg, floor_five, runs_of
+from .buckets import EPOCH, FIVE_MINUTES, HOUR, Agg, floor_five, runs_of
 
 COUNTER_KEY = "energy_total"
 POWER_KEY = "ac_power"
@@ -186,7 +186,7 @@ def _fetch_postgres(windows, counter_id: int, power_id: int):
         WITH w(idx, device_id, lo, hi) AS (
             SELECT * FROM unnest(%(idx)s::int[], %(devices)s::bigint[], %(los)s::timestamptz[], %(his)s::timestamptz[])
         )
-        SELECT w.idx, r.metric_id, r.ts, r.value
+        SELECT w.idx, r.metric_id, (extract(epoch FROM r.ts) * 1000000)::bigint, r.value
         FROM w CROSS JOIN LATERAL (
             SELECT r.metric_id, r.ts, r.value FROM telemetry_reading r
             WHERE r.device_id = w.device_id AND r.metric_id IN (%(counter)s, %(power)s)
@@ -204,7 +204,11 @@ def _fetch_postgres(windows, counter_id: int, power_id: int):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    rows = [row for row in fetched if row[1] != -1]
+    # Times come as epoch microseconds: Django's timestamptz loader (Python, per value) was most
+    # of the real-time energy tail's time on a dashboard load.
+    rows = [
+        (idx, metric, EPOCH + timedelta(microseconds=us), value) for idx, metric, us, value in fetched if metric != -1
+    ]
     references = {row[0]: row[3] for row in fetched if row[1] == -1}
     return rows, references
 
