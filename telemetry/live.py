@@ -18,6 +18,7 @@ hour) is not folded yet; its rollups may be stale or missing".
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Avg, Count, Exists, F, FloatField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import ExtractMinute, Floor, TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -449,11 +451,43 @@ def _energy_today(*, inverters: list[int], energy_id: int | None, today: date, t
 
 
 def plant_energy_today(*, plant: Plant, now: datetime | None = None) -> float | None:
-    """Energy (kWh) the plant's inverters produced since plant-local midnight; null without data."""
+    """Energy (kWh) the plant's inverters produced since plant-local midnight; null without data.
+
+    While hours are unfolded their energy is recomputed from raw readings (counter spreading,
+    power integrals, the neighbouring hours) — for 100 inverters most of a dashboard load. That
+    answer is cached under the exact state it was computed from: the plant's dirty marks (count
+    and newest ``marked_at``: every ingest re-marks what it touched, every fold deletes what it
+    folded) and its inverters, so a cached figure is never older than the data; with no dirty
+    mark the rollups are read directly, which is cheap."""
     tz = plant_zone(plant)
     inverters, energy_id = _energy_inputs(plant)
     today = (now or timezone.now()).astimezone(tz).date()
-    return _energy_today(inverters=inverters, energy_id=energy_id, today=today, tz=tz)
+    if energy_id is None or not inverters:
+        return None
+    state = DirtyHour.objects.filter(device_id__in=inverters).aggregate(marks=Count("*"), newest=Max("marked_at"))
+    if not state["marks"]:
+        return _energy_today(inverters=inverters, energy_id=energy_id, today=today, tz=tz)
+    devices = zlib.crc32(",".join(map(str, sorted(inverters))).encode())
+    key = (
+        f"telemetry:energy-today:{plant.pk}:{today.isoformat()}:{tz.key}:{energy_id}:{devices}:"
+        f"{state['marks']}:{state['newest'].timestamp()}"
+    )
+    try:
+        found = cache.get(key, _MISSING)
+    except Exception:  # noqa: BLE001 -- a cache outage must not take the dashboard down
+        found = _MISSING
+    if found is not _MISSING:
+        return found
+    value = _energy_today(inverters=inverters, energy_id=energy_id, today=today, tz=tz)
+    try:
+        cache.set(key, value, ENERGY_TODAY_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001, S110 -- best effort
+        pass
+    return value
+
+
+_MISSING = object()
+ENERGY_TODAY_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -504,16 +538,40 @@ class PlantOverview:
     as_of: datetime
 
 
+def plant_device_states(*, plant: Plant, now: datetime) -> dict[str, int]:
+    """How many of the plant's devices are online, offline, in fault, and in total — the rules
+    of :func:`device_live`, from one grouped query over the plant's latest values (the
+    per-device subqueries of :func:`device_live_annotate` cost 30 ms for 100 devices)."""
+    from .ingest import metric_catalog
+
+    status = metric_catalog().get("status_code")
+    rows = (
+        Device.objects.filter(plant_id=plant.pk)
+        .annotate(
+            last=Max("latest_values__ts"),
+            code=Max("latest_values__value", filter=Q(latest_values__metric_id=status.id if status else -1)),
+        )
+        .values_list("last", "code")
+    )
+    counts = dict.fromkeys([state.value for state in DeviceStatus], 0)
+    for last, code in rows:
+        if not _is_fresh(last, now):
+            counts[DeviceStatus.OFFLINE.value] += 1
+        elif code == FAULT_STATUS_CODE:
+            counts[DeviceStatus.FAULT.value] += 1
+        else:
+            counts[DeviceStatus.ONLINE.value] += 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
 def plant_overview(*, plant: Plant, hours: int, now: datetime | None = None) -> PlantOverview:
     """Everything the dashboard's overview card shows, in a fixed number of queries (≈ 10,
     independent of the plant's device count): live figures, device states, environment sensors
     (mean of the fresh ones), today's energy and the peak of the last ``hours``."""
     now = now or timezone.now()
     annotated = plant_live_annotate(queryset=Plant.objects.filter(pk=plant.pk), now=now).get()
-    counts = dict.fromkeys([status.value for status in DeviceStatus], 0)
-    for device in device_live_annotate(queryset=Device.objects.filter(plant_id=plant.pk)):
-        counts[device_live(device=device, now=now).status] += 1
-    counts["total"] = sum(counts.values())
+    counts = plant_device_states(plant=plant, now=now)
     sensors: dict[str, list[float]] = defaultdict(list)
     fresh = LatestValue.objects.filter(
         device__plant_id=plant.pk, metric__key__in=ENVIRONMENT_METRICS, ts__gte=now - ONLINE_WINDOW

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Q
 
 from ..choices import Resolution
-from ..ingest import metric_catalog
+from ..ingest import FUTURE_TOLERANCE, metric_catalog
 from ..models import DirtyHour, Reading, Rollup
 from .buckets import (
     EPOCH,
@@ -216,7 +216,10 @@ def rollups_read_epoch(
     metric_ids = set(metric_ids)
     ids = energy_metric_ids()
     energy_id = ids.get(ENERGY_KEY)
-    span_lo, span_hi = floor_hour(start), end
+    # No reading lies beyond now + ingest's future tolerance, so no tail hour needs computing
+    # past it (today's energy would otherwise recompute the hour after the current one).
+    horizon = floor_hour(datetime.now(UTC) + FUTURE_TOLERANCE) + HOUR
+    span_lo, span_hi = floor_hour(start), min(end, horizon)
     dirty = dirty_hours(device_ids=device_ids, before=end + HOUR)
     tails: dict[bool, dict[int, set[datetime]]] = {False: {}, True: {}}  # is energy → device → hours
     if metric_ids - {energy_id}:
