@@ -8,11 +8,15 @@ from datetime import date
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from forecasting.choices import Horizon, WeatherSource
+from forecasting.choices import Horizon, Resolution, WeatherSource
 from forecasting.models import ForecastAccuracy, GenerationForecast, PlantCalibration
 
 MAX_POINTS = 10_000
 _RUN_SOURCES = [s for s in WeatherSource.values if s not in (WeatherSource.MEASURED, WeatherSource.EXTERNAL)]
+
+
+def _one_of(values) -> str:
+    return "One of: " + ", ".join(v for v in values if v) + "."
 
 
 class GenerationForecastSerializer(serializers.ModelSerializer):
@@ -23,6 +27,10 @@ class GenerationForecastSerializer(serializers.ModelSerializer):
     data_points = serializers.ListField(child=serializers.DictField(), read_only=True)
     summary = serializers.DictField(read_only=True)
     calibration = serializers.DictField(read_only=True)
+    # Plain strings in the schema: ``source``/``resolution`` are other apps' enum names too, and
+    # colliding enum components make the schema generation warn.
+    source = serializers.CharField(read_only=True, help_text=_one_of(WeatherSource.values))
+    resolution = serializers.CharField(read_only=True, help_text=_one_of(Resolution.values) + " Empty if posted.")
 
     class Meta:
         model = GenerationForecast
@@ -91,7 +99,7 @@ class GenerationForecastCreateSerializer(serializers.Serializer):
 class ForecastRunSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField(min_value=1)
     horizon = serializers.ChoiceField(choices=Horizon.choices)
-    source = serializers.ChoiceField(choices=_RUN_SOURCES)
+    source = serializers.CharField(max_length=32, help_text=_one_of(_RUN_SOURCES))
     start = serializers.DateField(required=False, allow_null=True, help_text="Plant-local date; default tomorrow.")
     weather = serializers.JSONField(
         required=False,
@@ -99,6 +107,11 @@ class ForecastRunSerializer(serializers.Serializer):
         help_text="cloud_cover/irradiance: a list of {timestamp, cloudCover | ghi, dni, dhi, tempAir, windSpeed}, "
         "CSV text with a header, or {data: [...], decomposition: erbs|disc}; clearsky: {tempAir, windSpeed}.",
     )
+
+    def validate_source(self, value: str) -> str:
+        if value not in _RUN_SOURCES:
+            raise serializers.ValidationError(f'"{value[:32]}" is not a valid choice. {_one_of(_RUN_SOURCES)}')
+        return value
 
     def validate_start(self, value: date | None) -> date | None:
         if value is not None and not 2000 <= value.year <= 2100:
@@ -115,7 +128,7 @@ class ForecastAccuracySerializer(serializers.ModelSerializer):
     forecast_id = serializers.IntegerField(read_only=True)
     forecast_date = serializers.DateField(source="forecast.forecast_date", read_only=True)
     horizon = serializers.CharField(source="forecast.horizon", read_only=True)
-    source = serializers.CharField(source="forecast.source", read_only=True)
+    source = serializers.CharField(source="forecast.source", read_only=True, help_text="The forecast's weather source.")
 
     class Meta:
         model = ForecastAccuracy
@@ -162,3 +175,48 @@ class PlantCalibrationSerializer(serializers.ModelSerializer):
 class ExpectedPowerQuerySerializer(serializers.Serializer):
     start = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default end - 24 h.")
     end = serializers.CharField(max_length=40, required=False, help_text="ISO 8601; default now.")
+
+
+class AccuracyOverallSerializer(serializers.Serializer):
+    forecasts = serializers.IntegerField()
+    points = serializers.IntegerField()
+    mae_kw = serializers.FloatField()
+    rmse_kw = serializers.FloatField()
+    nmae_pct = serializers.FloatField()
+    bias_kw = serializers.FloatField()
+    skill = serializers.FloatField(allow_null=True)
+
+
+class AccuracyResponseSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField()
+    horizon = serializers.CharField(allow_null=True)
+    capacity_kw = serializers.FloatField()
+    timezone = serializers.CharField()
+    results = ForecastAccuracySerializer(many=True)
+    overall = AccuracyOverallSerializer(allow_null=True)
+
+
+class ExpectedPowerRowSerializer(serializers.Serializer):
+    timestamp = serializers.DateTimeField()
+    expected_kw = serializers.FloatField(allow_null=True)
+    actual_kw = serializers.FloatField(allow_null=True)
+    ratio = serializers.FloatField(allow_null=True, help_text="actual / expected; null at night or without data")
+
+
+class ExpectedPowerSummarySerializer(serializers.Serializer):
+    expected_kwh = serializers.FloatField()
+    actual_kwh = serializers.FloatField()
+    ratio = serializers.FloatField(allow_null=True)
+    intervals_compared = serializers.IntegerField()
+
+
+class ExpectedPowerResponseSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField()
+    timezone = serializers.CharField()
+    resolution = serializers.CharField(help_text="5min or hour")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    irradiance = serializers.CharField(allow_null=True, help_text="poa, ghi or poa+ghi: what the model used")
+    reason = serializers.CharField(allow_null=True, help_text="why data is empty (no weather station, no irradiance)")
+    data = ExpectedPowerRowSerializer(many=True)
+    summary = ExpectedPowerSummarySerializer(allow_null=True)

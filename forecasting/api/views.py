@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,7 +34,9 @@ from solarhub.jobs.services import job_enqueue
 
 from .serializers import (
     AccuracyQuerySerializer,
+    AccuracyResponseSerializer,
     ExpectedPowerQuerySerializer,
+    ExpectedPowerResponseSerializer,
     ForecastAccuracySerializer,
     ForecastRunSerializer,
     GenerationForecastCreateSerializer,
@@ -155,7 +157,7 @@ class ForecastAccuracyView(APIView):
     """Accuracy of a plant's past forecasts over time (MAE, RMSE, nMAE by capacity, bias, skill
     against smart persistence), oldest first, and the point-weighted overall figures."""
 
-    @extend_schema(parameters=[AccuracyQuerySerializer])
+    @extend_schema(parameters=[AccuracyQuerySerializer], responses={200: AccuracyResponseSerializer})
     def get(self, request):
         query = AccuracyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -197,13 +199,7 @@ class PlantExpectedPowerView(APIView):
     bucket (hourly beyond ~17 days, at most 92 days), with the ratio, over ``[start, end)``
     (default the last 24 h)."""
 
-    @extend_schema(
-        parameters=[
-            ExpectedPowerQuerySerializer,
-            OpenApiParameter("start", str, description="ISO 8601"),
-            OpenApiParameter("end", str, description="ISO 8601"),
-        ]
-    )
+    @extend_schema(parameters=[ExpectedPowerQuerySerializer], responses={200: ExpectedPowerResponseSerializer})
     def get(self, request, plant_id: int):
         plant = _visible_plant(request, plant_id)
         query = ExpectedPowerQuerySerializer(data=request.query_params)
