@@ -411,9 +411,11 @@ ON CONFLICT (device_id, metric_id) DO UPDATE SET
                    THEN coalesce(lv.repeat_since, lv.ts) ELSE EXCLUDED.repeat_since END
 WHERE lv.ts < EXCLUDED.ts
 """
+# clock_timestamp(), not now(): two ingests inside one outer transaction must leave different
+# marks (readers cache real-time figures under the newest mark, see live.plant_energy_today).
 _DIRTY_UPSERT = (
     "INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
-    "SELECT d, h, now() FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, h) ORDER BY 1, 2 "
+    "SELECT d, h, clock_timestamp() FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, h) ORDER BY 1, 2 "
     "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at"
 )
 

@@ -95,7 +95,7 @@ def rollups_rebuild(*, device_ids: Sequence[int], start: datetime, end: datetime
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
-                "SELECT d, h, now() FROM unnest(%s::bigint[]) d, "
+                "SELECT d, h, clock_timestamp() FROM unnest(%s::bigint[]) d, "
                 "generate_series(%s::timestamptz, %s::timestamptz, INTERVAL '1 hour') h ORDER BY 1, 2 "
                 "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at",
                 [device_ids, hours[0], hours[-1]],

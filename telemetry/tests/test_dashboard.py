@@ -450,3 +450,17 @@ def test_monitoring_metrics_gives_the_recent_key_metric_series(customer, own_pla
     assert points[iso(start + timedelta(minutes=10))]["acPower"] == 30.0
     # seed 000's device-type names address the same device
     assert api_client_for(customer).get(f"/api/monitoring/metrics/inverters/{inv.id}").status_code == 200
+
+
+def test_cached_energy_today_follows_every_ingest_and_fold(own_plant):
+    """Today's energy of unfolded hours is cached under the dirty-mark state: a new reading in
+    an hour that is already dirty, and a fold, each give the fresh figure."""
+    inv = device(own_plant, "INV-C")
+    counted_today(own_plant, inv, 1000.0, 2.0)
+    assert plant_energy_today(plant=own_plant) == 2.0
+    assert plant_energy_today(plant=own_plant) == 2.0  # from the cache
+    ingest(own_plant, (inv, recent(own_plant, 1), {"energy_total": 1003.5}))  # the same (dirty) hour
+    assert plant_energy_today(plant=own_plant) == 3.5
+    rollups_fold()
+    assert not DirtyHour.objects.exists()
+    assert plant_energy_today(plant=own_plant) == 3.5
