@@ -37,6 +37,7 @@ from .weather import (
     cloud_cover_weather,
     irradiance_weather,
     tmy_weather,
+    uploaded_tmy_weather,
 )
 from .windows import QUARTER, Window, bucket_labels, forecast_window
 
@@ -146,6 +147,8 @@ def model_weather(
     if source == WeatherSource.IRRADIANCE:
         return irradiance_weather(model.location, times, _series_of(weather), window=span)
     if source == WeatherSource.TMY:
+        if weather:  # an uploaded EPW/TMY3 of the site
+            return uploaded_tmy_weather(model.location, times, weather)
         return tmy_weather(model.location, times)
     raise exceptions.ValidationError({"source": [f"Unknown weather source '{source}'."]})
 

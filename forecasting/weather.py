@@ -275,3 +275,79 @@ def tmy_weather(location: pvlib.location.Location, times: pd.DatetimeIndex) -> M
     frame["temp_air"] = temp_air
     frame["wind_speed"] = np.interp(solar, tmy.solar_day, tmy.wind_speed)
     return ModelWeather(frame, position)
+
+
+_MONTH_START = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+_MAX_TMY_DISTANCE_KM = 100.0
+
+
+def _hour_of_year(times: pd.DatetimeIndex, utc_offset_hours: float) -> np.ndarray:
+    """Fractional hours since 1 January 00:00 in the file's standard time, on a 365-day
+    calendar (29 February folds onto 28 February)."""
+    local = times.tz_convert("UTC") + pd.Timedelta(hours=utc_offset_hours)
+    day0 = _MONTH_START[local.month.to_numpy() - 1] + local.day.to_numpy() - 1
+    day0 = np.where((local.month.to_numpy() == 2) & (local.day.to_numpy() == 29), day0 - 1, day0)
+    return day0 * 24.0 + local.hour.to_numpy() + local.minute.to_numpy() / 60.0 + local.second.to_numpy() / 3600.0
+
+
+def _parse_uploaded_tmy(text: str) -> tuple[pd.DataFrame, float, float, float]:
+    """An uploaded EPW or TMY3 file → (hourly columns with ``center`` = hour-of-year of each
+    hour's middle, latitude, longitude, UTC offset). Read from an in-memory buffer only (never a
+    path or URL). 400 naming ``weather`` for anything unreadable."""
+    buffer = io.StringIO(text)
+    try:
+        if text.lstrip().upper().startswith("LOCATION"):
+            data, meta = pvlib.iotools.read_epw(buffer)
+            month, day, hour_end = data["month"], data["day"], data["hour"]
+            offset = float(meta["TZ"])
+        else:
+            data, meta = pvlib.iotools.read_tmy3(buffer, map_variables=True)
+            stamp = data["Date (MM/DD/YYYY)"].astype(str)
+            month, day = stamp.str.slice(0, 2).astype(int), stamp.str.slice(3, 5).astype(int)
+            hour_end = data["Time (HH:MM)"].astype(str).str.slice(0, 2).astype(int)
+            offset = float(meta["TZ"])
+        latitude, longitude = float(meta["latitude"]), float(meta["longitude"])
+        frame = data[["ghi", "dni", "dhi", "temp_air", "wind_speed"]].astype(float).reset_index(drop=True)
+    except Exception as exc:  # noqa: BLE001 -- any parse failure of a client's file is a 400
+        raise _bad(f"Not a readable EPW or TMY3 file ({type(exc).__name__}).") from None
+    if len(frame) < 8760:
+        raise _bad(f"A TMY/EPW file has 8,760 hourly rows; this one has {len(frame)}.")
+    day0 = _MONTH_START[month.to_numpy() - 1] + day.to_numpy() - 1
+    frame["center"] = day0 * 24.0 + hour_end.to_numpy() - 0.5
+    return frame.sort_values("center"), latitude, longitude, offset
+
+
+def uploaded_tmy_weather(location: pvlib.location.Location, times: pd.DatetimeIndex, raw) -> ModelWeather:
+    """A client's TMY (EPW or TMY3 text, or ``{"data": text}``) laid onto ``times`` by hour of
+    the year in the file's standard time; its irradiance is used as it is, so the file must be
+    for the plant's site (within 100 km)."""
+    text = raw.get("data") if isinstance(raw, Mapping) else raw
+    if not isinstance(text, str) or "\x00" in text:
+        raise _bad("An uploaded TMY is the EPW or TMY3 file's text.")
+    frame, latitude, longitude, offset = _parse_uploaded_tmy(text)
+    distance = _distance_km(latitude, longitude, location.latitude, location.longitude)
+    if distance > _MAX_TMY_DISTANCE_KM:
+        raise _bad(
+            f"The TMY is for {latitude:.3f}, {longitude:.3f}, {distance:,.0f} km from the plant; "
+            f"at most {_MAX_TMY_DISTANCE_KM:.0f} km."
+        )
+    centers = frame["center"].to_numpy()
+    # wrap a day across the year's ends so 31 December → 1 January interpolates
+    x = np.concatenate([centers[-24:] - 8760.0, centers, centers[:24] + 8760.0])
+    target = _hour_of_year(times, offset)
+    values = {}
+    for column in ("ghi", "dni", "dhi", "temp_air", "wind_speed"):
+        y = frame[column].to_numpy()
+        values[column] = np.interp(target, x, np.concatenate([y[-24:], y, y[:24]]))
+    position = solar_position(location, times, temp_air=float(np.mean(values["temp_air"])))
+    weather = pd.DataFrame(values, index=times)
+    # Interpolated hourly beam can be non-zero with the sun just below the horizon: no sun, no beam.
+    weather.loc[position["zenith"].to_numpy() >= 90.0, ["ghi", "dni", "dhi"]] = 0.0
+    return ModelWeather(weather, position)
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))

@@ -131,7 +131,9 @@ class ForecastRunView(APIView):
             weather = data.get("weather")
             services.forecast_params_check(horizon=data["horizon"], source=data["source"], weather=weather)
             model = services.plant_model_build(plant=plant)
-            if data["source"] in (WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE):
+            if data["source"] in (WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE) or (
+                data["source"] == WeatherSource.TMY and weather
+            ):
                 window = forecast_window(
                     horizon=data["horizon"], tz=ZoneInfo(plant.timezone), start=data.get("start"), now=timezone.now()
                 )

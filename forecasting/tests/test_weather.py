@@ -4,6 +4,7 @@ validation of posted weather, TMY."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -139,3 +140,50 @@ def test_week_ahead_is_hourly_in_local_time(db):
     # 7 local days across the DST change (8 March 2026): 167 hours
     assert len(result.points) == 167
     assert result.points[0]["timestamp"] == "2026-03-07T08:00:00Z"
+
+
+TMY3_FILE = Path(pvlib.__file__).parent / "data" / "723170TYA.CSV"
+
+
+def test_uploaded_tmy3_year_agrees_with_pvlib_on_the_same_file(db):
+    plant = configured_plant(
+        code="GSO", latitude=36.1, longitude=-79.95, elevation_m=273.0, timezone="America/New_York"
+    )
+    text = TMY3_FILE.read_text()
+    result = forecast_compute(
+        plant=plant, horizon=Horizon.YEAR, source=WeatherSource.TMY, start=date(2026, 1, 1), weather={"data": text}
+    )
+    # pvlib by hand on the same file: values at the middle of each hour they describe
+    data, _meta = pvlib.iotools.read_tmy3(str(TMY3_FILE), coerce_year=2026, map_variables=True)
+    weather = data[["ghi", "dni", "dhi", "temp_air", "wind_speed"]].copy()
+    weather.index = weather.index - pd.Timedelta(minutes=30)
+    location = pvlib.location.Location(36.1, -79.95, altitude=273.0)
+    array = pvlib.pvsystem.Array(
+        mount=pvlib.pvsystem.FixedMount(20.0, 180.0),
+        module_parameters={"pdc0": 56_000.0, "gamma_pdc": -0.0035},
+        temperature_model_parameters=pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"],
+        albedo=0.2,
+    )
+    losses = dict.fromkeys(
+        ["soiling", "shading", "snow", "mismatch", "connections", "lid", "nameplate_rating", "age", "availability"], 0.0
+    )
+    system = pvlib.pvsystem.PVSystem(
+        arrays=[array], inverter_parameters={"pdc0": 50_000 / 0.98, "eta_inv_nom": 0.98},
+        losses_parameters={**losses, "wiring": 14.0},
+    )  # fmt: skip
+    chain = pvlib.modelchain.ModelChain.with_pvwatts(system, location)
+    chain.run_model(weather)
+    theirs = float(chain.results.ac.clip(lower=0).sum()) / 1000.0
+    ours = result.summary["energy_kwh"]
+    assert abs(ours - theirs) / theirs <= 0.005, (ours, theirs)
+
+
+def test_uploaded_tmy_must_be_for_the_site_and_readable(db):
+    far = configured_plant(code="FAR")  # Sunnyvale, the file is Greensboro's
+    with pytest.raises(ValidationError) as caught:
+        forecast_compute(plant=far, horizon=Horizon.YEAR, source=WeatherSource.TMY, weather=TMY3_FILE.read_text())
+    assert "km from the plant" in str(caught.value.detail["weather"][0])
+    with pytest.raises(ValidationError):
+        forecast_compute(plant=far, horizon=Horizon.YEAR, source=WeatherSource.TMY, weather="LOCATION,nowhere\n1,2,3")
+    with pytest.raises(ValidationError):
+        forecast_compute(plant=far, horizon=Horizon.YEAR, source=WeatherSource.TMY, weather={"data": 42})
