@@ -238,3 +238,29 @@ def test_deleting_a_device_purges_its_readings(installer, inverter):
     post(api_client_for(installer), batch(inverter))
     assert api_client_for(installer).delete(f"/api/devices/{inverter.id}").status_code == 204
     assert not Reading.objects.exists() and not LatestValue.objects.exists()
+
+
+def test_a_metric_with_one_open_bound_and_infinities_are_reported_not_500(installer, inverter):
+    from telemetry.ingest import metric_catalog
+
+    Metric.objects.create(key="tracker_angle", unit="°", kind="gauge", min_value=None, max_value=90)
+    metric_catalog(refresh=True)
+    try:
+        # 1e400 is valid JSON and parses as infinity
+        raw = (
+            f'{{"readings": [{{"deviceId": {inverter.id}, "timestamp": "{iso(T0)}", '
+            f'"metrics": {{"tracker_angle": 120, "ac_power": 1e400}}}}, {{"deviceId": {inverter.id}, '
+            f'"timestamp": "{iso(T0 + timedelta(minutes=5))}", "metrics": {{"tracker_angle": -40}}}}]}}'
+        )
+        response = api_client_for(installer).generic(
+            "POST", "/api/telemetry/ingest", raw.encode(), content_type="application/json"
+        )
+        assert response.status_code == 200, response.content
+        result = response.json()
+        reasons = {(e["index"], e["field"]): e["message"] for e in result["errors"]}
+        assert reasons[(0, "metrics.tracker_angle")] == "value 120 outside the valid range [-inf, 90]"
+        assert reasons[(0, "metrics.ac_power")] == "value must be finite (no NaN or infinity)"
+        assert result["accepted"] == 1
+    finally:
+        Metric.objects.filter(key="tracker_angle").delete()
+        metric_catalog(refresh=True)
