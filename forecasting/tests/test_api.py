@@ -222,3 +222,12 @@ def test_accuracy_needs_a_plant(plant, customer):
     assert "plantId" in response.json()["errors"]
     response = api_client_for(customer).get("/api/predicted-generation/accuracy?plantId=abc")
     assert response.status_code == 400
+
+
+def test_list_query_count_does_not_grow_with_forecasts(plant, customer, django_assert_max_num_queries):
+    for day in range(1, 21):
+        GenerationForecast.objects.create(plant=plant, forecast_date=f"2026-06-{day:02d}", horizon="day_ahead")
+    client = api_client_for(customer)
+    with django_assert_max_num_queries(3):  # the user (JWT), one page of forecasts, nothing per row
+        response = client.get("/api/predicted-generation")
+    assert len(response.json()) == 20

@@ -187,3 +187,23 @@ def test_uploaded_tmy_must_be_for_the_site_and_readable(db):
         forecast_compute(plant=far, horizon=Horizon.YEAR, source=WeatherSource.TMY, weather="LOCATION,nowhere\n1,2,3")
     with pytest.raises(ValidationError):
         forecast_compute(plant=far, horizon=Horizon.YEAR, source=WeatherSource.TMY, weather={"data": 42})
+
+
+def test_month_ahead_is_daily_in_local_days(db):
+    plant = configured_plant(code="MONTH")
+    result = forecast_compute(
+        plant=plant, horizon=Horizon.MONTH_AHEAD, source=WeatherSource.CLEARSKY, start=date(2026, 3, 1)
+    )
+    assert len(result.points) == 31
+    assert result.points[0]["timestamp"] == "2026-03-01T08:00:00Z"  # PST midnight
+    assert result.points[-1]["timestamp"] == "2026-03-31T07:00:00Z"  # PDT midnight after the change
+    assert sum(p["kwh"] for p in result.points) == pytest.approx(result.summary["energy_kwh"], rel=1e-4)
+
+
+def test_intraday_is_the_next_six_hours_from_the_quarter_hour(db):
+    plant = configured_plant(code="INTRA")
+    now = datetime(2026, 6, 21, 18, 7, 12, tzinfo=UTC)
+    result = forecast_compute(plant=plant, horizon=Horizon.INTRADAY, source=WeatherSource.CLEARSKY, now=now)
+    assert len(result.points) == 24
+    assert result.points[0]["timestamp"] == "2026-06-21T18:15:00Z"
+    assert result.window.forecast_date == date(2026, 6, 21)
