@@ -28,6 +28,7 @@ from forecasting.jobs import FORECAST_RUN
 from forecasting.models import GenerationForecast
 from forecasting.windows import forecast_window
 from plants.access import PlantAction
+from solarhub.api.exceptions import ApiError
 from solarhub.api.scoping import plant_lock_for
 from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
 from solarhub.jobs.services import job_enqueue
@@ -138,6 +139,13 @@ class ForecastRunView(APIView):
                     horizon=data["horizon"], tz=ZoneInfo(plant.timezone), start=data.get("start"), now=timezone.now()
                 )
                 services.model_weather(model=model, window=window, source=data["source"], weather=weather)
+            if data["source"] == WeatherSource.SMART_PERSISTENCE and (
+                services.clear_sky_index_latest(plant=plant, model=model, at=timezone.now()) is None
+            ):
+                raise ApiError(
+                    "Smart persistence needs measured AC power from the last day with the sun up; the plant has none.",
+                    code="no_recent_actuals",
+                )
             params = {
                 "horizon": data["horizon"],
                 "source": data["source"],

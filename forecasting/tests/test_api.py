@@ -231,3 +231,28 @@ def test_list_query_count_does_not_grow_with_forecasts(plant, customer, django_a
     with django_assert_max_num_queries(3):  # the user (JWT), one page of forecasts, nothing per row
         response = client.get("/api/predicted-generation")
     assert len(response.json()) == 20
+
+
+def test_smart_persistence_without_recent_actuals_is_400_up_front(plant, customer):
+    response = api_client_for(customer).post(
+        "/api/predicted-generation/run",
+        {"plantId": plant.id, "horizon": "intraday", "source": "smart_persistence"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "NO_RECENT_ACTUALS"
+    assert not Job.objects.exists()
+
+
+def test_job_failure_is_reported_on_the_job(plant, customer, django_capture_on_commit_callbacks):
+    from forecasting.jobs import FORECAST_RUN
+    from solarhub.jobs.services import job_enqueue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = job_enqueue(
+            kind=FORECAST_RUN, plant=plant, requested_by=customer,
+            params={"horizon": "intraday", "source": "smart_persistence", "start": None, "weather": None},
+        )  # fmt: skip
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "Smart persistence needs measured AC power" in job.error
