@@ -200,3 +200,26 @@ def test_calibration_without_data_is_recorded_not_applied(db):
     calibration = plant_calibration_fit(plant=plant, end=datetime(2026, 6, 25, 7, 0, tzinfo=UTC))
     assert not calibration.applied
     assert calibration.note
+
+
+def test_calibration_learns_an_hour_of_day_shape(db):
+    """Morning shade: the plant gives 60 % before 10:00 local, 100 % after. One factor cannot
+    fit both; the per-hour shape can, and wins on the held-out days."""
+    plant = configured_plant(code="SHADE")
+    end = datetime(2026, 6, 25, 7, 0, tzinfo=UTC)
+    times = pd.date_range(end - timedelta(days=8), end, freq="5min", inclusive="left")
+    ac, ghi = _clear_model_kw(plant, times)
+    local_hours = times.tz_convert("America/Los_Angeles").hour
+    shade = np.where(local_hours < 10, 0.6, 1.0)
+    ingest(
+        plant,
+        {
+            "SHADE-WMS": [(ts, {"irradiance_ghi": g}) for ts, g in zip(times, ghi, strict=True)],
+            "SHADE-INV-1": [(ts, {"ac_power": s * a}) for ts, s, a in zip(times, shade, ac, strict=True)],
+        },
+    )
+    calibration = plant_calibration_fit(plant=plant, end=end)
+    assert calibration.applied, calibration.note
+    assert calibration.hourly_factors
+    assert calibration.hourly_factors["8"] == pytest.approx(0.6, abs=0.01)
+    assert calibration.hourly_factors["13"] == pytest.approx(1.0, abs=0.01)

@@ -207,3 +207,38 @@ def test_intraday_is_the_next_six_hours_from_the_quarter_hour(db):
     assert len(result.points) == 24
     assert result.points[0]["timestamp"] == "2026-06-21T18:15:00Z"
     assert result.window.forecast_date == date(2026, 6, 21)
+
+
+def test_cloud_cover_with_disc_decomposition():
+    weather = cloud_cover_weather(LOCATION, TIMES, hourly(30.0), window=WINDOW, decomposition="disc")
+    disc = pvlib.irradiance.disc(weather.frame["ghi"], weather.solar_position["zenith"], TIMES)["dni"]
+    day = weather.solar_position["zenith"] < 85
+    np.testing.assert_allclose(weather.frame["dni"][day], disc[day], rtol=1e-6, atol=1e-3)
+
+
+def _epw_from_tmy3() -> str:
+    """The bundled TMY3 rewritten as an EPW file (same site, same hours and values)."""
+    data, meta = pvlib.iotools.read_tmy3(str(TMY3_FILE), map_variables=True)
+    header = [
+        f"LOCATION,Greensboro,NC,USA,TMY3,723170,{meta['latitude']},{meta['longitude']},{meta['TZ']},{meta['altitude']}",
+        "DESIGN CONDITIONS,0", "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
+        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0", "COMMENTS 1,test", "COMMENTS 2,test",
+        "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
+    ]  # fmt: skip
+    rows = []
+    for (_, row), stamp, clock in zip(data.iterrows(), data["Date (MM/DD/YYYY)"], data["Time (HH:MM)"], strict=True):
+        month, day, hour = int(stamp[:2]), int(stamp[3:5]), int(clock[:2])
+        fields = [2001, month, day, hour, 0, "?", row["temp_air"], 0, 50, 101325, 0, 0, 0, row["ghi"], row["dni"],
+                  row["dhi"], 0, 0, 0, 0, 0, row["wind_speed"], 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]  # fmt: skip
+        rows.append(",".join(str(f) for f in fields))
+    return "\n".join(header + rows) + "\n"
+
+
+def test_uploaded_epw_gives_the_same_year_as_the_same_data_in_tmy3(db):
+    plant = configured_plant(
+        code="EPW", latitude=36.1, longitude=-79.95, elevation_m=273.0, timezone="America/New_York"
+    )
+    kwargs = {"plant": plant, "horizon": Horizon.YEAR, "source": WeatherSource.TMY, "start": date(2026, 1, 1)}
+    from_epw = forecast_compute(**kwargs, weather=_epw_from_tmy3()).summary["energy_kwh"]
+    from_tmy3 = forecast_compute(**kwargs, weather=TMY3_FILE.read_text()).summary["energy_kwh"]
+    assert from_epw == pytest.approx(from_tmy3, rel=1e-6)
