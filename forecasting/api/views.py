@@ -16,16 +16,15 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forecasting import selectors, services
-from forecasting.choices import Horizon, WeatherSource
+from forecasting.choices import WeatherSource
+from forecasting.filters import ForecastFilter
 from forecasting.jobs import FORECAST_RUN
-from forecasting.models import GenerationForecast
 from forecasting.windows import forecast_window
 from plants.access import PlantAction
 from solarhub.api.exceptions import ApiError
@@ -48,19 +47,6 @@ from .serializers import (
 
 DEFAULT_EXPECTED_RANGE = timedelta(hours=24)
 _SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
-
-
-class ForecastFilter(filters.FilterSet):
-    plant_id = filters.NumberFilter(field_name="plant_id")
-    horizon = filters.ChoiceFilter(choices=Horizon.choices)
-    source = filters.ChoiceFilter(choices=WeatherSource.choices)
-    forecast_date = filters.DateFilter()
-    forecast_date_from = filters.DateFilter(field_name="forecast_date", lookup_expr="gte")
-    forecast_date_to = filters.DateFilter(field_name="forecast_date", lookup_expr="lte")
-
-    class Meta:
-        model = GenerationForecast
-        fields = ["plant_id", "horizon", "source", "forecast_date"]
 
 
 def _visible_plant(request, plant_id):
