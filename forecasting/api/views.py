@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +28,7 @@ from forecasting.jobs import FORECAST_RUN
 from forecasting.windows import forecast_window
 from plants.access import PlantAction
 from solarhub.api.exceptions import ApiError
+from solarhub.api.schema import ValidationErrorSerializer
 from solarhub.api.scoping import plant_lock_for
 from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
 from solarhub.jobs.services import job_enqueue
@@ -153,7 +154,10 @@ class ForecastAccuracyView(APIView):
     """Accuracy of a plant's past forecasts over time (MAE, RMSE, nMAE by capacity, bias, skill
     against smart persistence), oldest first, and the point-weighted overall figures."""
 
-    @extend_schema(parameters=[AccuracyQuerySerializer], responses={200: AccuracyResponseSerializer})
+    @extend_schema(
+        parameters=[AccuracyQuerySerializer],
+        responses={200: AccuracyResponseSerializer, 400: OpenApiResponse(ValidationErrorSerializer)},
+    )
     def get(self, request):
         query = AccuracyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -195,7 +199,16 @@ class PlantExpectedPowerView(APIView):
     bucket (hourly beyond ~17 days, at most 92 days), with the ratio, over ``[start, end)``
     (default the last 24 h)."""
 
-    @extend_schema(parameters=[ExpectedPowerQuerySerializer], responses={200: ExpectedPowerResponseSerializer})
+    @extend_schema(
+        parameters=[ExpectedPowerQuerySerializer],
+        responses={
+            200: ExpectedPowerResponseSerializer,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="Bad range (VALIDATION_ERROR, RANGE_TOO_LONG) or plant record (PLANT_CONFIG_INVALID).",
+            ),
+        },
+    )
     def get(self, request, plant_id: int):
         plant = _visible_plant(request, plant_id)
         query = ExpectedPowerQuerySerializer(data=request.query_params)
