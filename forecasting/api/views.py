@@ -119,9 +119,7 @@ class ForecastRunView(APIView):
             weather = data.get("weather")
             services.forecast_params_check(horizon=data["horizon"], source=data["source"], weather=weather)
             model = services.plant_model_build(plant=plant)
-            if data["source"] in (WeatherSource.CLOUD_COVER, WeatherSource.IRRADIANCE) or (
-                data["source"] == WeatherSource.TMY and weather
-            ):
+            if weather:  # posted weather is checked now: a 400 here, not a failed job later
                 window = forecast_window(
                     horizon=data["horizon"], tz=ZoneInfo(plant.timezone), start=data.get("start"), now=timezone.now()
                 )

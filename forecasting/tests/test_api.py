@@ -256,3 +256,52 @@ def test_job_failure_is_reported_on_the_job(plant, customer, django_capture_on_c
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert "Smart persistence needs measured AC power" in job.error
+
+
+_RUN = "/api/predicted-generation/run"
+_POST = "/api/predicted-generation"
+_DA = {"plantId": "{plant}", "horizon": "day_ahead"}
+_CC = {**_DA, "source": "cloud_cover"}
+_EXT = {**_DA, "forecastDate": "2026-06-21"}
+_ONE = [{"timestamp": "2026-06-21T07:00:00Z", "cloudCover": 1}]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/predicted-generation?plantId=x&forecastDate=nope&horizon=%00", None),
+        ("get", "/api/predicted-generation/accuracy?plantId=1%00&horizon=x", None),
+        ("get", "/api/plants/{plant}/expected-power?start=%00&end=2026", None),
+        ("get", "/api/plants/{plant}/expected-power?start=9999-01-01T00:00:00Z", None),
+        ("post", _RUN, "not json"),
+        ("post", _RUN, {"plantId": "{plant}", "horizon": ["day_ahead"], "source": {}}),
+        ("post", _RUN, {**_DA, "source": "clearsky", "weather": {"tempAir": "hot"}}),
+        ("post", _RUN, {**_CC, "weather": {"data": [1, 2]}}),
+        ("post", _RUN, {**_CC, "weather": {"data": _ONE, "decomposition": 5}}),
+        ("post", _RUN, {"plantId": "{plant}", "horizon": "year", "source": "tmy", "weather": 42}),
+        ("post", _RUN, {"plantId": "{plant}", "horizon": "year", "source": "tmy", "weather": "LOCATION\x00"}),
+        ("post", _RUN, {"plantId": 10**12, "horizon": "day_ahead", "source": "clearsky"}),
+        (
+            "post",
+            _POST,
+            {**_EXT, "forecastDate": "2026-02-30", "dataPoints": [{"timestamp": "2026-06-21T19:00:00Z", "kw": 1}]},
+        ),
+        ("post", _POST, {**_EXT, "dataPoints": [{"timestamp": "2026-06-21T19:00:00Z", "kw": 1e308}]}),
+        ("post", _POST, {**_EXT, "dataPoints": [{"timestamp": "2026-06-21T19:00:00Z\x00", "kw": 1}]}),
+        ("post", _POST, {**_EXT, "dataPoints": [1, "x"], "summary": 5}),
+    ],
+)
+def test_bad_input_never_500s(plant, customer, method, path, body):
+    import json
+
+    client = api_client_for(customer)
+    path = path.replace("{plant}", str(plant.id))
+    if isinstance(body, dict):
+        body = json.loads(json.dumps(body).replace('"{plant}"', str(plant.id)))
+        response = getattr(client, method)(path, body, format="json")
+    elif body is not None:
+        response = getattr(client, method)(path, body, content_type="application/json")
+    else:
+        response = getattr(client, method)(path)
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    assert response.json()["error_code"]
