@@ -37,7 +37,7 @@ from plants.choices import DeviceType, PlantStatus
 from plants.models import Device, Plant
 
 from .choices import MetricKind, Resolution
-from .models import DirtyHour, LatestValue, Metric, Reading, Rollup
+from .models import DirtyHour, LatestValue, Reading, Rollup
 from .quality import MetricQuality, metric_flags
 from .rollups import ENERGY_KEY, rollups_read
 from .rollups.buckets import day_parts, local_day_start, zone
@@ -362,11 +362,12 @@ def summed_series_5min(
 
 
 def metric_ids_by_key(*, keys: Iterable[str]) -> dict[str, tuple[int, str, str]]:
-    """key → (id, kind, unit) for the given keys (the catalog is small; one indexed query)."""
-    return {
-        key: (pk, kind, unit)
-        for pk, key, kind, unit in Metric.objects.filter(key__in=list(keys)).values_list("id", "key", "kind", "unit")
-    }
+    """key → (id, kind, unit) for the given keys, from the per-process catalog cache
+    (``telemetry.selectors.metric_info``, refreshed with ingest's 60-second catalog): no query."""
+    from .selectors import metric_info
+
+    info = metric_info()
+    return {key: (info[key].id, info[key].kind, info[key].unit) for key in keys if key in info}
 
 
 def _inverter_ids(plant: Plant) -> QuerySet:
@@ -538,31 +539,57 @@ class PlantOverview:
     as_of: datetime
 
 
-def plant_device_states(*, plant: Plant, now: datetime) -> dict[str, int]:
-    """How many of the plant's devices are online, offline, in fault, and in total — the rules
-    of :func:`device_live`, from one grouped query over the plant's latest values (the
-    per-device subqueries of :func:`device_live_annotate` cost 30 ms for 100 devices)."""
-    from .ingest import metric_catalog
+def _plant_live_states(*, plant: Plant, now: datetime) -> tuple[Plant, dict[str, int], dict[str, float | None]]:
+    """The overview's live part from one grouped query over the plant's latest values (one row
+    per device): the plant's live facts as :func:`plant_live_annotate` would annotate them,
+    device states by :func:`device_live`'s rules, and the mean of the fresh environment
+    sensors. Three queries — a correlated subquery per device and figure among them — before."""
+    catalog = metric_ids_by_key(keys=["ac_power", "dc_power", "status_code", *ENVIRONMENT_METRICS])
+    cutoff = now - ONLINE_WINDOW
 
-    status = metric_catalog().get("status_code")
+    def latest(key: str, *, fresh: bool):
+        metric = catalog.get(key, (-1,))[0]
+        condition = Q(latest_values__metric_id=metric) & (Q(latest_values__ts__gte=cutoff) if fresh else Q())
+        return Max("latest_values__value", filter=condition)
+
     rows = (
         Device.objects.filter(plant_id=plant.pk)
         .annotate(
             last=Max("latest_values__ts"),
-            code=Max("latest_values__value", filter=Q(latest_values__metric_id=status.id if status else -1)),
+            code=latest("status_code", fresh=False),
+            ac=latest("ac_power", fresh=True),
+            dc=latest("dc_power", fresh=True),
+            **{f"env_{n}": latest(key, fresh=True) for n, key in enumerate(ENVIRONMENT_METRICS)},
         )
-        .values_list("last", "code")
+        .values_list("type", "last", "code", "ac", "dc", *[f"env_{n}" for n in range(len(ENVIRONMENT_METRICS))])
     )
     counts = dict.fromkeys([state.value for state in DeviceStatus], 0)
-    for last, code in rows:
+    sensors: dict[str, list[float]] = defaultdict(list)
+    last_update = generation = paired_ac = paired_dc = None
+    for device_type, last, code, ac, dc, *env in rows:
         if not _is_fresh(last, now):
             counts[DeviceStatus.OFFLINE.value] += 1
         elif code == FAULT_STATUS_CODE:
             counts[DeviceStatus.FAULT.value] += 1
         else:
             counts[DeviceStatus.ONLINE.value] += 1
+        if last is not None and (last_update is None or last > last_update):
+            last_update = last
+        if device_type == DeviceType.INVERTER and ac is not None:
+            generation = (generation or 0.0) + ac
+            if dc is not None and dc >= MIN_DC_KW:  # only inverters reporting both count (plant_live_annotate)
+                paired_ac = (paired_ac or 0.0) + ac
+                paired_dc = (paired_dc or 0.0) + dc
+        for key, value in zip(ENVIRONMENT_METRICS, env, strict=True):
+            if value is not None:
+                sensors[key].append(value)
     counts["total"] = sum(counts.values())
-    return counts
+    plant.live_last_update, plant.live_generation_kw = last_update, generation
+    plant.live_paired_ac_kw, plant.live_paired_dc_kw = paired_ac, paired_dc
+    environment = {
+        key: _round(sum(sensors[key]) / len(sensors[key]), 2) if sensors[key] else None for key in ENVIRONMENT_METRICS
+    }
+    return plant, counts, environment
 
 
 def plant_overview(*, plant: Plant, hours: int, now: datetime | None = None) -> PlantOverview:
@@ -570,17 +597,7 @@ def plant_overview(*, plant: Plant, hours: int, now: datetime | None = None) -> 
     independent of the plant's device count): live figures, device states, environment sensors
     (mean of the fresh ones), today's energy and the peak of the last ``hours``."""
     now = now or timezone.now()
-    annotated = plant_live_annotate(queryset=Plant.objects.filter(pk=plant.pk), now=now).get()
-    counts = plant_device_states(plant=plant, now=now)
-    sensors: dict[str, list[float]] = defaultdict(list)
-    fresh = LatestValue.objects.filter(
-        device__plant_id=plant.pk, metric__key__in=ENVIRONMENT_METRICS, ts__gte=now - ONLINE_WINDOW
-    ).values_list("metric__key", "value")
-    for key, value in fresh:
-        sensors[key].append(value)
-    environment = {
-        key: _round(sum(sensors[key]) / len(sensors[key]), 2) if sensors[key] else None for key in ENVIRONMENT_METRICS
-    }
+    annotated, counts, environment = _plant_live_states(plant=plant, now=now)
     start, end = series_window(hours=hours, now=now)
     series = [point for point in plant_power_series(plant=plant, start=start, end=end) if point.power_kw is not None]
     return PlantOverview(
