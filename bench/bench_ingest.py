@@ -337,7 +337,7 @@ def profile_service(bench: Bench, plant_id: int, readings: list[dict], baseline:
     for label, seconds, _ in statements:
         print(f"  {seconds:6.2f} s  SQL: {label}…")
     rest = store_s - sort_s - months_s - sum(seconds for _, seconds, _ in statements)
-    print(f"  {rest:6.2f} s  the rest: binary COPY into the TEMP staging table (psycopg write_row loop + server)")
+    print(f"  {rest:6.2f} s  the rest: binary COPY of the rows (psycopg write_row loop + server)")
     insert_sql = next((sql for _, _, sql in statements if "INSERT INTO telemetry_reading" in sql), None)
     stage_sql = next((sql for _, _, sql in statements if "CREATE TEMP TABLE" in sql), None)
 
@@ -465,7 +465,7 @@ def main() -> int:
             )
             lines = [
                 ("raw psycopg binary COPY, plain table, same PK + BRIN", "baseline", None),
-                ("store_rows (COPY -> staging -> INSERT ON CONFLICT + CTEs)", "store_rows", SERVICE_TARGET),
+                ("store_rows (COPY into the table; ON CONFLICT path on a conflict)", "store_rows", SERVICE_TARGET),
                 ("telemetry_ingest (dicts: validate + store_rows)", "telemetry_ingest", SERVICE_TARGET),
                 (
                     f"REST POST /api/telemetry/ingest, gunicorn 2 workers, {CLIENT_THREADS} client threads, "
