@@ -23,5 +23,6 @@ def forecast_run(*, job) -> dict:
         start=start,
         weather=params.get("weather"),
         by=job.requested_by,
+        job=job,
     )
     return {"forecastId": forecast.pk}

@@ -30,6 +30,10 @@ class GenerationForecast(models.Model):
     generated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The run that made it: unique, so a job redone after a lost worker stores its forecast once.
+    job = models.OneToOneField(
+        "solarhub.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="generation_forecast"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

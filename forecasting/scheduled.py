@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -47,16 +48,19 @@ def forecasts_day_ahead_due(*, now: datetime | None = None) -> list[int]:
         if local.hour != getattr(settings, "FORECAST_DAY_AHEAD_LOCAL_HOUR", DAY_AHEAD_LOCAL_HOUR):
             continue
         tomorrow = local.date() + timedelta(days=1)
-        exists = GenerationForecast.objects.filter(
-            plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, forecast_date=tomorrow,
-            generated_by__isnull=True,
-        ).exists()  # fmt: skip
-        if exists:
-            continue
         try:
-            forecast = forecast_generate(
-                plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=tomorrow, now=now
-            )
+            with transaction.atomic():
+                # The plant row lock serialises overlapping beat runs: check-then-create is safe.
+                Plant.objects.select_for_update().filter(pk=plant.pk).first()
+                exists = GenerationForecast.objects.filter(
+                    plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, forecast_date=tomorrow,
+                    generated_by__isnull=True,
+                ).exists()  # fmt: skip
+                if exists:
+                    continue
+                forecast = forecast_generate(
+                    plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=tomorrow, now=now
+                )
         except ApiError as exc:
             logger.warning("No day-ahead forecast for plant %s: %s", plant.pk, exc)
             continue

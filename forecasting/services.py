@@ -280,10 +280,15 @@ def forecast_generate(
     weather=None,
     by=None,
     now: datetime | None = None,
+    job=None,
 ) -> GenerationForecast:
-    """Compute and store a forecast (what a forecast-run job does)."""
+    """Compute and store a forecast (what a forecast-run job does). With ``job``, a forecast
+    that job already stored (a redelivery after a lost worker) is returned instead of a second."""
+    if job is not None and (done := GenerationForecast.objects.filter(job=job).first()) is not None:
+        return done
     result = forecast_compute(plant=plant, horizon=horizon, source=source, start=start, weather=weather, now=now)
     return GenerationForecast.objects.create(
+        job=job,
         plant=plant,
         forecast_date=result.window.forecast_date,
         horizon=horizon,

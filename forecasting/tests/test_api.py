@@ -305,3 +305,23 @@ def test_bad_input_never_500s(plant, customer, method, path, body):
         response = getattr(client, method)(path)
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
     assert response.json()["error_code"]
+
+
+def test_a_redone_run_stores_its_forecast_once(plant, customer, django_capture_on_commit_callbacks):
+    """A worker lost after storing the forecast: the job is claimed and run again (acks_late);
+    the forecast appears exactly once."""
+    from solarhub.jobs.services import job_run
+
+    response = run(
+        api_client_for(customer),
+        {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky"},
+        django_capture_on_commit_callbacks,
+    )
+    job = Job.objects.get(pk=response.json()["id"])
+    first = job.result["forecastId"]
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)  # as if the worker died before finishing
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    assert job.result == {"forecastId": first}
+    assert GenerationForecast.objects.filter(plant=plant).count() == 1
