@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -327,11 +328,17 @@ def forecast_create(*, plant: Plant, by, forecast_date: date, horizon: str, data
     points = sorted(data_points, key=lambda p: p["timestamp"])
     normalised = [{**p, "timestamp": iso(p["timestamp"]), "kw": float(p["kw"])} for p in points]
     times = [pd.Timestamp(p["timestamp"]) for p in normalised]
+    steps = {b - a for a, b in pairwise(times)}
+    # Regular 15-minute or hourly points can be scored against actuals like our own forecasts.
+    resolution = {pd.Timedelta(minutes=15): Resolution.FIFTEEN_MINUTES, pd.Timedelta(hours=1): Resolution.HOUR}.get(
+        steps.pop() if len(steps) == 1 else None, ""
+    )
     return GenerationForecast.objects.create(
         plant=plant,
         forecast_date=forecast_date,
         horizon=horizon,
         source=WeatherSource.EXTERNAL,
+        resolution=resolution,
         window_start=times[0].to_pydatetime() if times else None,
         window_end=(times[-1] + (times[-1] - times[-2] if len(times) > 1 else QUARTER)).to_pydatetime()
         if times

@@ -176,6 +176,8 @@ def test_external_forecast_is_stored_with_a_computed_summary(plant, customer):
     body = response.json()
     assert body["source"] == "external"
     assert body["summary"] == {"energyKwh": 60.0, "peakKw": 30.0, "peakAt": "2026-06-21T19:00:00Z"}
+    assert body["resolution"] == "hour"  # regular points: scored against actuals like ours
+    assert body["windowEnd"] == "2026-06-21T21:00:00Z"
     assert body["generatedBy"] == customer.id
 
 
