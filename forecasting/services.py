@@ -365,12 +365,13 @@ def expected_power_kw(*, plant: Plant, start: datetime, end: datetime) -> pd.Ser
     station or no usable irradiance in the range. Raises :class:`PlantConfigError` (an
     ``ApiError``) for an incomplete plant record and ``ApiError`` for a bad range."""
     start, end = _aware_utc(start, "start"), _aware_utc(end, "end")
-    model = plant_model_build(plant=plant)
+    # Weather first: a plant without a station (or data) answers None without its model built.
     weather = measured_weather(plant=plant, start=start, end=end)
     if weather is None or weather.empty:
         return None
     if weather[["irradiance_poa", "irradiance_ghi"]].notna().to_numpy().sum() == 0:
         return None
+    model = plant_model_build(plant=plant)
     step = weather.index[1] - weather.index[0] if len(weather) > 1 else FIVE_MINUTES
     expected, _used = model_from_measured(model, weather, step)
     return expected

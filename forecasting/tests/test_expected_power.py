@@ -168,3 +168,16 @@ def test_store_upserts_quarter_hours(measured_plant):
     noon = ExpectedPower.objects.get(plant=plant, ts=datetime(2026, 6, 21, 20, 0, tzinfo=UTC))
     assert noon.expected_kw == pytest.approx(by_hand[13 * 12 : 13 * 12 + 3].mean(), rel=1e-4)
     assert noon.actual_kw == pytest.approx(0.9 * noon.expected_kw, rel=1e-3)
+
+
+def test_bad_configuration_with_weather_data_raises_api_error(measured_plant):
+    from forecasting.pvmodel import PlantConfigError
+    from solarhub.api.exceptions import ApiError
+
+    plant, _ = measured_plant
+    plant.surface_tilt = None
+    plant.save(update_fields=["surface_tilt"])
+    with pytest.raises(ApiError) as caught:
+        expected_power_kw(plant=plant, start=START, end=END)
+    assert isinstance(caught.value, PlantConfigError)
+    assert "surface_tilt" in caught.value.errors
