@@ -242,3 +242,11 @@ def test_uploaded_epw_gives_the_same_year_as_the_same_data_in_tmy3(db):
     from_epw = forecast_compute(**kwargs, weather=_epw_from_tmy3()).summary["energy_kwh"]
     from_tmy3 = forecast_compute(**kwargs, weather=TMY3_FILE.read_text()).summary["energy_kwh"]
     assert from_epw == pytest.approx(from_tmy3, rel=1e-6)
+
+
+@pytest.mark.parametrize(("day", "points"), [(date(2026, 3, 8), 92), (date(2026, 11, 1), 100), (date(2026, 6, 1), 96)])
+def test_day_ahead_follows_the_plant_local_day_across_dst(db, day, points):
+    plant = configured_plant(code=f"DST-{day.month}")
+    result = forecast_compute(plant=plant, horizon=Horizon.DAY_AHEAD, source=WeatherSource.CLEARSKY, start=day)
+    assert len(result.points) == points
+    assert result.window.forecast_date == day
