@@ -214,12 +214,15 @@ def _pvwatts_per_inverter(chain: ModelChain, *, ratings: list[tuple[float, float
     is the sum. ``ratings`` are (DC share, pac0 W, η) — the share of the shared array's DC, or
     1 with one array per inverter."""
     dcs = _as_tuple(chain.results.dc)
+    index = dcs[0].index
     if shared:
         dcs = dcs * len(ratings)
-    chain.results.ac = sum(
-        pvlib.inverter.pvwatts(dc * share, pac0 / eta, eta_inv_nom=eta).fillna(0.0).clip(lower=0.0)
-        for dc, (share, pac0, eta) in zip(dcs, ratings, strict=True)
-    )
+    # On plain arrays: pandas' per-operation overhead would cost more than the arithmetic.
+    total = np.zeros(len(index))
+    for dc, (share, pac0, eta) in zip(dcs, ratings, strict=True):
+        ac = pvlib.inverter.pvwatts(dc.to_numpy() * share, pac0 / eta, eta_inv_nom=eta)
+        total += np.clip(np.nan_to_num(ac, nan=0.0), 0.0, None)
+    chain.results.ac = pd.Series(total, index=index)
 
 
 # --- building the model from the plant record ---------------------------------------------------

@@ -193,8 +193,9 @@ def _points(power_kw: pd.Series, window: Window) -> tuple[list[dict], dict]:
         "resolution": window.resolution,
     }
     if window.resolution == Resolution.FIFTEEN_MINUTES:
+        stamps = power_kw.index.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")  # one call, not one per point
         return [
-            {"timestamp": iso(t), "kw": round(float(v), 3)} for t, v in zip(power_kw.index, values, strict=True)
+            {"timestamp": t, "kw": round(float(v), 3)} for t, v in zip(stamps, values.round(3).tolist(), strict=True)
         ], summary
     labels = bucket_labels(power_kw.index, resolution=window.resolution, tz=window.tz)
     grouped = pd.Series(values, index=labels).groupby(level=0)
