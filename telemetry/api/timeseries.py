@@ -315,7 +315,15 @@ def _device_body(device: Device, metric: str, window: SeriesRange) -> tuple[dict
 
 
 def _visible_device(request, device_id: int) -> Device:
-    device = device_list_visible_to(request.user).select_related("plant").filter(pk=device_id).first()
+    # Only what a series needs (id, the plant's zone): building the full device and plant
+    # instances cost more than the query itself.
+    device = (
+        device_list_visible_to(request.user)
+        .select_related("plant")
+        .only("id", "plant_id", "plant__id", "plant__timezone")
+        .filter(pk=device_id)
+        .first()
+    )
     if device is None:
         raise exceptions.NotFound("Device not found.")
     return device
