@@ -49,6 +49,20 @@ _BASE: list[MetricDef] = [
     MetricDef("battery_power", "kW", "gauge", "Battery power (+ discharge, - charge)", -100_000, 100_000, "802/W"),
     MetricDef("battery_voltage", "V", "gauge", "Battery voltage", 0, 2000, "802/V"),
     MetricDef("cell_temp_max", "°C", "gauge", "Highest cell temperature", -40, 100, "802/CellTmpMax"),
+    # Seed 003's PCS 16-bit status words (decoded by the alarms app's bit maps)
+    *[
+        MetricDef(f"pcs_{word}", "", "bitfield", f"PCS {word.replace('_', ' ')} word (16-bit)", 0, 65535, "")
+        for word in (
+            "inverter_status",
+            "inverter_inhibits1_status",
+            "environment_status",
+            "warning_status",
+            "grid_status",
+            "fault_status1",
+            "fault_status2",
+        )
+    ],
+    MetricDef("bams_status", "", "bitfield", "BESS rack BAMS status word (16-bit)", 0, 65535, ""),
     MetricDef(
         "energy_produced", "kWh", "derived", "Energy produced in a bucket (counter difference or power integral)"
     ),
@@ -67,6 +81,12 @@ _FAMILIES = [
     ("pv{n}_current", "A", "DC current of MPPT input {n}", -1, 1000, "160/DCA"),
     ("string{n}_current", "A", "Current of string {n}", -1, 100, "401-404/InDCA"),
 ]
+# Seed 003's BESS rack alert words per battery module (0 = normal), decoded by bit maps.
+_BITFIELD_FAMILIES = [
+    ("battery{n}_protection", "Protection word of battery module {n} (16-bit)"),
+    ("battery{n}_alarm", "Alarm word of battery module {n} (16-bit)"),
+    ("battery{n}_warning", "Warning word of battery module {n} (16-bit)"),
+]
 
 
 def metric_definitions() -> list[MetricDef]:
@@ -75,7 +95,12 @@ def metric_definitions() -> list[MetricDef]:
         for key, unit, description, low, high, sunspec in _FAMILIES
         for n in range(1, FAMILY_MAX + 1)
     ]
-    return [*_BASE, *_PHASES, *family]
+    words = [
+        MetricDef(key.format(n=n), "", "bitfield", description.format(n=n), 0, 65535, "")
+        for key, description in _BITFIELD_FAMILIES
+        for n in range(1, FAMILY_MAX + 1)
+    ]
+    return [*_BASE, *_PHASES, *family, *words]
 
 
 # SPA metric groups (seed 001): group → (key template, label template, count)

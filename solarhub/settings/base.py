@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "solarhub.models.JobStatus",
         "PlantStatusEnum": "plants.choices.PlantStatus",
         "DeviceStatusEnum": "telemetry.live.DeviceStatus",
+        "AlarmSeverityEnum": "alarms.choices.Severity",
+        "NotificationSeverityEnum": "accounts.choices.AlarmSeverity",
     },
 }
 
