@@ -1,1 +1,301 @@
-"""Writes of the alarms app: keyword-only, typed functions named <entity>_<action>."""
+"""Writes of the alarms app: the ISA-18.2 lifecycle (domain.md), every transition recorded as an
+``AlarmEvent`` with actor and comment. Notifications go out after commit for the transitions
+that notify (opened, escalated, cleared) — ``alarms.notifications.notify_transition``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from solarhub.api.exceptions import ApiError
+
+from .choices import SEVERITY_RANK, AlarmState, EventKind
+from .models import Alarm, AlarmEvent, AlarmRule
+
+NOTIFYING = {
+    EventKind.TRIGGERED: "opened",
+    EventKind.RETRIGGERED: "opened",
+    EventKind.CREATED: "opened",
+    EventKind.ESCALATED: "escalated",
+    EventKind.RETURNED_TO_NORMAL: "cleared",
+    EventKind.CLEARED: "cleared",
+}
+
+
+def alarm_state_of(alarm: Alarm, now: datetime | None = None) -> str:
+    """The state follows from the facts: closed, shelved, active?, acknowledged?"""
+    now = now or timezone.now()
+    if alarm.closed_at is not None:
+        return AlarmState.CLOSED
+    if alarm.shelved_until is not None and alarm.shelved_until > now:
+        return AlarmState.SHELVED
+    if alarm.active:
+        return AlarmState.ACTIVE_ACKNOWLEDGED if alarm.acknowledged_at else AlarmState.ACTIVE_UNACKNOWLEDGED
+    return AlarmState.CLEARED if alarm.acknowledged_at else AlarmState.RTN_UNACKNOWLEDGED
+
+
+def _record(
+    alarm: Alarm, kind: str, *, at=None, actor=None, comment: str = "", data=None, before: str = ""
+) -> AlarmEvent:
+    alarm.state = alarm_state_of(alarm)
+    alarm.save()
+    event = AlarmEvent.objects.create(
+        alarm=alarm,
+        kind=kind,
+        at=at or timezone.now(),
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        comment=comment or "",
+        from_state=before,
+        to_state=alarm.state,
+        data=data or {},
+    )
+    if kind in NOTIFYING:
+        event_id = event.id
+        transaction.on_commit(lambda: _notify(event_id))
+    return event
+
+
+def _notify(event_id: int) -> None:
+    from .notifications import notify_transition
+
+    notify_transition(event_id=event_id)
+
+
+def _locked(alarm: Alarm) -> Alarm:
+    return Alarm.objects.select_for_update().get(pk=alarm.pk)
+
+
+# --- raised by rules ---------------------------------------------------------------------------
+
+
+def alarm_raise(
+    *,
+    rule: AlarmRule,
+    device,
+    at: datetime,
+    value: float | None,
+    message: str,
+    affected_power_kw: float | None = None,
+    metadata: dict | None = None,
+) -> Alarm:
+    """The rule's condition fired for ``device``: open an alarm, or — when one is still open for
+    (rule, device) — re-trigger it (occurrence count + 1) instead of creating a duplicate."""
+    key = f"{rule.pk}:{device.pk if device else 0}"
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().filter(dedupe_key=key, closed_at__isnull=True).first()
+        if alarm is None:
+            try:
+                with transaction.atomic():
+                    alarm = Alarm.objects.create(
+                        plant_id=rule.plant_id,
+                        device=device,
+                        device_type=device.type if device else rule.device_type,
+                        rule=rule,
+                        dedupe_key=key,
+                        title=f"{rule.name}" + (f" — {device.name}" if device else ""),
+                        message=message,
+                        severity=rule.severity,
+                        active=True,
+                        triggered_at=at,
+                        last_triggered_at=at,
+                        last_value=value,
+                        affected_power_kw=affected_power_kw,
+                        metadata=metadata or {},
+                    )
+            except IntegrityError:  # a concurrent evaluation opened it first: update that one
+                return alarm_raise(
+                    rule=rule, device=device, at=at, value=value, message=message,
+                    affected_power_kw=affected_power_kw, metadata=metadata,
+                )  # fmt: skip
+            _record(alarm, EventKind.TRIGGERED, at=at, data={"value": value})
+            return alarm
+        before = alarm.state
+        alarm.last_value = value
+        alarm.message = message
+        alarm.affected_power_kw = affected_power_kw
+        if metadata:
+            alarm.metadata = {**alarm.metadata, **metadata}
+        if not alarm.active:
+            alarm.active = True
+            alarm.occurrence_count += 1
+            alarm.last_triggered_at = at
+            alarm.cleared_at = None
+            alarm.acknowledged_at = None  # a new occurrence needs a new acknowledgement (ISA-18.2)
+            alarm.acknowledged_by = None
+            _record(alarm, EventKind.RETRIGGERED, at=at, before=before, data={"value": value})
+        if SEVERITY_RANK[rule.severity] > SEVERITY_RANK[alarm.severity]:
+            alarm.severity = rule.severity
+            _record(alarm, EventKind.ESCALATED, at=at, before=before, data={"severity": rule.severity})
+        else:
+            alarm.save()
+        return alarm
+
+
+def alarm_return_to_normal(*, alarm: Alarm, at: datetime, value: float | None = None) -> Alarm:
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        if not alarm.active or alarm.closed_at:
+            return alarm
+        before = alarm.state
+        alarm.active = False
+        alarm.cleared_at = at
+        alarm.affected_power_kw = None
+        if value is not None:
+            alarm.last_value = value
+        _record(alarm, EventKind.RETURNED_TO_NORMAL, at=at, before=before, data={"value": value})
+        return alarm
+
+
+def alarm_add_lost_energy(*, alarm: Alarm, kwh: float) -> None:
+    if kwh > 0:
+        Alarm.objects.filter(pk=alarm.pk).update(lost_energy_kwh=(alarm.lost_energy_kwh or 0) + kwh)
+
+
+# --- operator actions --------------------------------------------------------------------------
+
+
+def _require_open(alarm: Alarm) -> None:
+    if alarm.closed_at is not None:
+        raise ApiError("The alarm is closed.", code="ALARM_CLOSED", status_code=409)
+
+
+def alarm_create_manual(
+    *, plant, by, title: str, message: str = "", severity: str, device=None, metadata: dict | None = None
+) -> Alarm:
+    with transaction.atomic():
+        alarm = Alarm.objects.create(
+            plant=plant,
+            device=device,
+            device_type=device.type if device else "",
+            title=title,
+            message=message,
+            severity=severity,
+            active=True,
+            triggered_at=timezone.now(),
+            last_triggered_at=timezone.now(),
+            metadata=metadata or {},
+            created_by=by,
+        )
+        _record(alarm, EventKind.CREATED, actor=by)
+        return alarm
+
+
+def alarm_acknowledge(*, alarm: Alarm, by, comment: str = "") -> Alarm:
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        _require_open(alarm)
+        if alarm.acknowledged_at:
+            return alarm
+        before = alarm.state
+        alarm.acknowledged_at = timezone.now()
+        alarm.acknowledged_by = by
+        _record(alarm, EventKind.ACKNOWLEDGED, actor=by, comment=comment, before=before)
+        return alarm
+
+
+def alarm_clear(*, alarm: Alarm, by, comment: str = "") -> Alarm:
+    """An operator declares the condition gone (manual alarms, or a fault fixed on site)."""
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        _require_open(alarm)
+        if not alarm.active:
+            return alarm
+        before = alarm.state
+        alarm.active = False
+        alarm.cleared_at = timezone.now()
+        alarm.affected_power_kw = None
+        _record(alarm, EventKind.CLEARED, actor=by, comment=comment, before=before)
+        return alarm
+
+
+def alarm_close(*, alarm: Alarm, by, comment: str = "") -> Alarm:
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        if alarm.closed_at:
+            return alarm
+        before = alarm.state
+        now = timezone.now()
+        alarm.closed_at = now
+        alarm.closed_by = by
+        if alarm.active:
+            alarm.active = False
+            alarm.cleared_at = now
+        if not alarm.acknowledged_at:
+            alarm.acknowledged_at, alarm.acknowledged_by = now, by
+        alarm.shelved_until = None
+        _record(alarm, EventKind.CLOSED, actor=by, comment=comment, before=before)
+        return alarm
+
+
+def alarm_shelve(*, alarm: Alarm, by, until: datetime, comment: str = "") -> Alarm:
+    if until <= timezone.now():
+        raise ApiError("'until' must be in the future.", code="SHELVE_UNTIL_IN_PAST", status_code=400)
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        _require_open(alarm)
+        before = alarm.state
+        alarm.shelved_until = until
+        _record(alarm, EventKind.SHELVED, actor=by, comment=comment, before=before, data={"until": until.isoformat()})
+        return alarm
+
+
+def alarms_unshelve_expired(*, now: datetime | None = None) -> int:
+    """Shelves that ran out: back to the state the facts say (beat, every minute)."""
+    now = now or timezone.now()
+    count = 0
+    for alarm in Alarm.objects.filter(shelved_until__isnull=False, shelved_until__lte=now, closed_at__isnull=True):
+        with transaction.atomic():
+            alarm = _locked(alarm)
+            if alarm.shelved_until is None or alarm.shelved_until > now:
+                continue
+            before = alarm.state
+            alarm.shelved_until = None
+            _record(alarm, EventKind.UNSHELVED, at=now, before=before)
+            count += 1
+    return count
+
+
+def alarm_comment(*, alarm: Alarm, by, comment: str) -> AlarmEvent:
+    if not comment.strip():
+        raise ApiError("A comment needs text.", code="COMMENT_EMPTY", status_code=400)
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        return _record(alarm, EventKind.COMMENT, actor=by, comment=comment, before=alarm.state)
+
+
+def alarm_assign(*, alarm: Alarm, by, assignee, comment: str = "") -> Alarm:
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        _require_open(alarm)
+        alarm.assignee = assignee
+        _record(
+            alarm, EventKind.ASSIGNED, actor=by, comment=comment, before=alarm.state,
+            data={"assigneeId": assignee.pk if assignee else None},
+        )  # fmt: skip
+        return alarm
+
+
+def alarm_update(*, alarm: Alarm, by, data: dict) -> Alarm:
+    """Seed 000's PATCH: severity/message/metadata edits, ``acknowledged: true``, ``closed: true``."""
+    if data.get("acknowledged"):
+        alarm = alarm_acknowledge(alarm=alarm, by=by)
+    with transaction.atomic():
+        alarm = _locked(alarm)
+        changes = {}
+        for field in ("message", "metadata"):
+            if field in data and data[field] != getattr(alarm, field):
+                changes[field] = data[field]
+                setattr(alarm, field, data[field])
+        if changes:
+            _record(alarm, EventKind.UPDATED, actor=by, before=alarm.state, data={"fields": sorted(changes)})
+        if "severity" in data and data["severity"] != alarm.severity:
+            raised = SEVERITY_RANK[data["severity"]] > SEVERITY_RANK[alarm.severity]
+            before = alarm.severity
+            alarm.severity = data["severity"]
+            kind = EventKind.ESCALATED if raised else EventKind.UPDATED
+            _record(alarm, kind, actor=by, before=alarm.state, data={"severity": data["severity"], "from": before})
+    if data.get("closed"):
+        alarm = alarm_close(alarm=alarm, by=by)
+    return alarm
