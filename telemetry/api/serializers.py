@@ -41,8 +41,9 @@ class IngestEventSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=64)
     code = serializers.CharField(max_length=64, required=False)
     message = serializers.CharField(max_length=2000, required=False)
-    severity = serializers.ChoiceField(
-        choices=EventSeverity.values, required=False, help_text="Default info; 1..4 are accepted too (seed 004)."
+    # A plain string in the schema: the alarms app documents the same four levels as its enum.
+    severity = serializers.CharField(
+        required=False, help_text=f"One of {', '.join(EventSeverity.values)} (default info); 1..4 too (seed 004)."
     )
 
 
@@ -55,6 +56,7 @@ class IngestRequestSerializer(serializers.Serializer):
 class DeviceEventSerializer(serializers.ModelSerializer):
     device_id = serializers.IntegerField(read_only=True)
     timestamp = serializers.DateTimeField(source="ts", read_only=True)
+    severity = serializers.CharField(read_only=True, help_text=f"One of {', '.join(EventSeverity.values)}.")
 
     class Meta:
         model = DeviceEvent
