@@ -299,3 +299,114 @@ def alarm_update(*, alarm: Alarm, by, data: dict) -> Alarm:
     if data.get("closed"):
         alarm = alarm_close(alarm=alarm, by=by)
     return alarm
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+_NUMBER = {"type": "number"}
+_BIT = {"type": "integer", "minimum": 0, "maximum": 63}
+PARAM_SCHEMAS = {
+    "threshold": {
+        "type": "object",
+        "required": ["metric", "operator", "value"],
+        "properties": {
+            "metric": {"type": "string", "minLength": 1},
+            "operator": {"enum": [">", ">=", "<", "<=", "==", "!="]},
+            "value": _NUMBER,
+        },
+        "additionalProperties": False,
+    },
+    "communication_loss": {
+        "type": "object",
+        "properties": {"minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 10080}},
+        "additionalProperties": False,
+    },
+    "status_code": {
+        "type": "object",
+        "properties": {
+            "metric": {"type": "string", "minLength": 1},
+            "codes": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "bits": {"anyOf": [{"const": "any"}, {"type": "array", "items": _BIT}]},
+        },
+        "additionalProperties": False,
+    },
+    "underperformance": {
+        "type": "object",
+        "properties": {
+            "tolerance_pct": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+            "min_irradiance": {"type": "number", "minimum": 0},
+        },
+        "additionalProperties": False,
+    },
+    "string_deviation": {
+        "type": "object",
+        "properties": {
+            "deviation_pct": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+            "min_irradiance": {"type": "number", "minimum": 0},
+        },
+        "additionalProperties": False,
+    },
+}
+
+
+def alarm_rule_params_errors(*, rule_type: str, params: dict) -> list[str]:
+    """Problems with a rule's parameters (empty when valid), metric keys checked against the catalog."""
+    import jsonschema
+
+    from telemetry.models import Metric
+
+    schema = PARAM_SCHEMAS.get(rule_type)
+    if schema is None:
+        return [f"Unknown rule type '{rule_type}'."]
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = [
+        f"{'.'.join(str(p) for p in error.absolute_path) or 'params'}: {error.message}"
+        for error in validator.iter_errors(params)
+    ]
+    metric = params.get("metric") if isinstance(params, dict) else None
+    if not errors and metric and not Metric.objects.filter(key=metric).exists():
+        errors.append(f"metric: unknown metric '{metric}'.")
+    return errors
+
+
+DEFAULT_RULES = [
+    {
+        "name": "Communication loss",
+        "rule_type": "communication_loss",
+        "severity": "high",
+        "params": {"minutes": 30},
+        "gate_min_sun_elevation": 5.0,
+    },
+    {
+        "name": "Inverter fault",
+        "rule_type": "status_code",
+        "device_type": "inverter",
+        "severity": "high",
+        "params": {"metric": "event_bits", "bits": "any"},
+    },
+    {
+        "name": "Inverter over-temperature",
+        "rule_type": "threshold",
+        "device_type": "inverter",
+        "severity": "medium",
+        "params": {"metric": "internal_temp", "operator": ">", "value": 75},
+        "trigger_delay_minutes": 10,
+        "clear_delay_minutes": 10,
+    },
+    {
+        "name": "String deviation",
+        "rule_type": "string_deviation",
+        "device_type": "string_monitoring_box",
+        "severity": "medium",
+        "params": {"deviation_pct": 20, "min_irradiance": 300},
+        "trigger_delay_minutes": 15,
+        "clear_delay_minutes": 15,
+    },
+]
+
+
+def alarm_rules_create_defaults(*, plant) -> list[AlarmRule]:
+    """The default rule set of a new plant (editable afterwards); idempotent."""
+    if AlarmRule.objects.filter(plant=plant, is_default=True).exists():
+        return []
+    return AlarmRule.objects.bulk_create(AlarmRule(plant=plant, is_default=True, **spec) for spec in DEFAULT_RULES)

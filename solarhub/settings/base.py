@@ -163,6 +163,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "telemetry.drop_old_partitions",
         "schedule": crontab(hour=2, minute=35),
     },
+    # Alarms: communication loss is judged against the clock, and shelves expire.
+    "alarms-evaluate-time-based": {
+        "task": "alarms.evaluate_time_based",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
     # Forecasting: tomorrow's day-ahead forecast where it is evening (checked hourly, per plant
     # time zone); expected power from measured weather every 15 minutes; accuracy of finished
     # forecasts hourly; self-calibration daily.
