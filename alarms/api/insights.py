@@ -1,0 +1,187 @@
+"""Read-side insights of the alarms app.
+
+* ``GET /api/alarms/summary?plantId=`` — counts by state and severity plus seed 003's header
+  block (``protectionInfo``/``warningInfo``/``faultInfo``); ``GET /api/v1/config/header`` is the
+  header block alone, at seed 003's path.
+* ``GET /api/alarms/analytics?plantId=&since=&until=`` — MTTA/MTTR, alarms per plant-local day,
+  bad actors, chattering rules, time in flood, rate vs ISA-18.2, lost energy by cause.
+* ``GET /api/v1/pcs/alert?plantId=&deviceId=`` and ``GET /api/v1/bess/alert/rack/{rackNumber}``
+  — seed 003's status words, raw (16-char binary) and decoded through the bit maps.
+
+Scoping: plants are looked up among ``plant_ids_visible_to(user)`` (404 otherwise, like the
+dashboard); without ``plantId`` the summary and analytics cover every visible plant.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from plants.choices import DeviceType
+from plants.models import Device, Plant
+from plants.selectors import plant_ids_visible_to
+from solarhub.api.exceptions import ApiError
+from solarhub.api.scoping import scope_queryset
+from telemetry.api.dashboard import _plant_id_param, iso, plant_for_request
+
+from ..models import Alarm
+from ..selectors import alarm_analytics, alarm_counts, alarm_header, pcs_alert_words, rack_alert_words
+
+DEFAULT_ANALYTICS_DAYS = 30
+MAX_ANALYTICS_DAYS = 366
+_RACK = re.compile(r"^(?:rack)?0*(\d{1,4})$", re.IGNORECASE)
+
+
+def _scope(request: Request) -> tuple[object, Plant | None]:
+    """Visible alarms, narrowed to ``?plantId`` when given (404 when that plant is not visible)."""
+    alarms = scope_queryset(Alarm.objects.all(), request.user)
+    plant_id = _plant_id_param(request)
+    if plant_id is None:
+        return alarms, None
+    plant = Plant.objects.filter(id__in=plant_ids_visible_to(request.user), pk=plant_id).first()
+    if plant is None:
+        raise exceptions.NotFound("Plant not found.")
+    return alarms.filter(plant=plant), plant
+
+
+def _zone(request: Request, plant: Plant | None) -> str:
+    if plant is not None:
+        return plant.timezone
+    zones = set(Plant.objects.filter(id__in=plant_ids_visible_to(request.user)).values_list("timezone", flat=True)[:50])
+    return zones.pop() if len(zones) == 1 else "UTC"
+
+
+def _moment(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = parse_datetime(raw.strip())
+        if value is None and len(raw.strip()) == 10:
+            value = parse_datetime(raw.strip() + "T00:00:00")
+    except ValueError:
+        value = None
+    if value is None:
+        raise exceptions.ValidationError({name: [f"{name} must be an ISO 8601 date or time."]})
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+class AlarmSummaryView(APIView):
+    """Counts by state (all alarms) and by severity (open alarms), and seed 003's header block.
+
+    Header groups: open, unshelved alarms. Decoded flags (``metadata.flags``) place an alarm by
+    each flag's category ("Inverter 1: OVER_TEMP"); otherwise severity decides — critical →
+    fault, high → protection, medium/low → warning — and the alarm's title is the item."""
+
+    def get(self, request: Request) -> Response:
+        alarms, plant = _scope(request)
+        return Response(
+            {
+                "plant_id": plant.pk if plant else None,
+                **alarm_counts(alarms=alarms),
+                **alarm_header(alarms=alarms),
+                "status": "success",
+            }
+        )
+
+
+class ConfigHeaderView(APIView):
+    """Seed 003's ``/api/v1/config/header``: the header block of :class:`AlarmSummaryView`."""
+
+    def get(self, request: Request) -> Response:
+        alarms, _ = _scope(request)
+        return Response({**alarm_header(alarms=alarms), "status": "success"})
+
+
+class AlarmAnalyticsView(APIView):
+    """Figures over the alarms opened in ``[since, until)`` (default: the last 30 days, at most
+    366). Days are the plant's local days (UTC across plants in several zones)."""
+
+    def get(self, request: Request) -> Response:
+        alarms, plant = _scope(request)
+        until = _moment(request, "until") or timezone.now()
+        since = _moment(request, "since") or until - timedelta(days=DEFAULT_ANALYTICS_DAYS)
+        if since >= until:
+            raise exceptions.ValidationError({"since": ["since must be before until."]})
+        if until - since > timedelta(days=MAX_ANALYTICS_DAYS):
+            raise exceptions.ValidationError({"since": [f"The window is at most {MAX_ANALYTICS_DAYS} days."]})
+        body = alarm_analytics(alarms=alarms, since=since, until=until, zone=_zone(request, plant))
+        return Response({"plant_id": plant.pk if plant else None, **body, "status": "success"})
+
+
+def _device_id_param(request: Request) -> int | None:
+    raw = request.query_params.get("device_id")
+    if raw is None or raw == "":
+        return None
+    if not raw.strip().isdigit() or len(raw) > 18:
+        raise exceptions.ValidationError({"device_id": ["deviceId must be an integer."]})
+    return int(raw)
+
+
+class PcsAlertView(APIView):
+    """Seed 003's ``/pcs/alert``: the latest PCS status words of the plant (``?deviceId`` picks
+    one PCS; default the plant's first), as 16-char binary strings (``null`` when never
+    reported) plus ``decoded`` flags per word. 404 ``NO_PCS`` when the plant has none."""
+
+    def get(self, request: Request) -> Response:
+        plant = plant_for_request(request)
+        devices = Device.objects.filter(plant=plant, type=DeviceType.PCS).order_by("id")
+        device_id = _device_id_param(request)
+        if device_id is not None:
+            devices = devices.filter(pk=device_id)
+        device = devices.first()
+        if device is None:
+            raise ApiError("The plant has no such PCS.", code="NO_PCS", status_code=404)
+        words = pcs_alert_words(device=device)
+        return Response(
+            {
+                "plant_id": plant.pk,
+                "device_id": device.pk,
+                "device_name": device.name,
+                "timestamp": words["timestamp"],
+                **words["words"],
+                "decoded": words["decoded"],
+                "status": "success",
+            }
+        )
+
+
+class BessRackAlertView(APIView):
+    """Seed 003's ``/bess/alert/rack/{rackNumber}``: ``rack01`` is the plant's first
+    ``bess_rack`` device (by id), ``rack02`` the second... The data keys
+    (``battery_1_protection``, ``bams_status``) are sent verbatim, the rest in camelCase.
+    404 ``RACK_NOT_FOUND`` out of range."""
+
+    def get(self, request: Request, rack_number: str) -> Response:
+        plant = plant_for_request(request)
+        match = _RACK.match(rack_number or "")
+        if match is None:
+            raise exceptions.ValidationError({"rack_number": ["rackNumber looks like rack01."]})
+        index = int(match.group(1))
+        racks = Device.objects.filter(plant=plant, type=DeviceType.BESS_RACK).order_by("id")
+        device = racks[index - 1 : index].first() if index >= 1 else None
+        if device is None:
+            raise ApiError(f"The plant has no rack {rack_number}.", code="RACK_NOT_FOUND", status_code=404)
+        words = rack_alert_words(device=device)
+        response = Response(
+            {
+                "rackNumber": f"rack{index:02d}",
+                "plantId": plant.pk,
+                "deviceId": device.pk,
+                "deviceName": device.name,
+                "timestamp": iso(words["timestamp"]),
+                "batteryAlerts": words["battery"],
+                "bamsAlerts": words["bams"],
+                "decoded": words["decoded"],
+                "status": "success",
+            }
+        )
+        response.camelize = False
+        return response
