@@ -307,3 +307,35 @@ def test_bess_rack_alerts_keep_data_keys_verbatim(customer, own_plant):
     assert out.status_code == 404 and out.json()["error_code"] == "RACK_NOT_FOUND"
     assert client.get(f"/api/v1/bess/alert/rack/rack00?plantId={own_plant.pk}").status_code == 404
     assert client.get(f"/api/v1/bess/alert/rack/shelf1?plantId={own_plant.pk}").status_code == 400
+
+
+def test_status_alarm_from_ingest_lands_in_the_header_by_its_flags(customer, own_plant, inverter):
+    from alarms.evaluation import devices_evaluate
+    from alarms.services import alarm_rules_create_defaults
+
+    alarm_rules_create_defaults(plant=own_plant)  # "Inverter fault": any bit of event_bits
+    ingest(inverter, {"event_bits": 129})  # GROUND_FAULT (bit 0, fault) + OVER_TEMP (bit 7, protection)
+    devices_evaluate(device_ids=[inverter.pk])
+    alarm = Alarm.objects.get(plant=own_plant, rule__name="Inverter fault")
+    assert {f["name"] for f in alarm.metadata["flags"]} == {"GROUND_FAULT", "OVER_TEMP"}
+
+    body = api_client_for(customer).get(f"/api/alarms/summary?plantId={own_plant.pk}").json()
+    assert body["faultInfo"] == {"count": 1, "items": ["Inverter 1: GROUND_FAULT"]}
+    assert body["protectionInfo"] == {"count": 1, "items": ["Inverter 1: OVER_TEMP"]}
+    assert body["warningInfo"]["count"] == 0
+
+
+def test_insights_run_a_fixed_number_of_queries(customer, own_plant, inverter, django_assert_max_num_queries):
+    fault = rule(own_plant)
+    t0 = timezone.now() - timedelta(hours=2)
+    for n in range(3):
+        device = Device.objects.create(plant=own_plant, type=DeviceType.INVERTER, name=f"I{n}", serial_number=f"Q{n}")
+        alarm = alarm_raise(rule=fault, device=device, at=t0, value=1, message="q")
+        alarm_acknowledge(alarm=alarm, by=customer)
+        alarm_return_to_normal(alarm=alarm, at=t0 + timedelta(minutes=n + 1))
+    client = api_client_for(customer)
+    client.get("/api/alarms/summary")  # warm the auth path
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/api/alarms/summary?plantId={own_plant.pk}").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/api/alarms/analytics?plantId={own_plant.pk}").status_code == 200
