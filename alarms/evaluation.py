@@ -48,6 +48,8 @@ OPERATORS = {">": op.gt, ">=": op.ge, "<": op.lt, "<=": op.le, "==": op.eq, "!="
 MATCH_TOLERANCE = timedelta(minutes=10)  # a weather reading this close counts as simultaneous
 MAX_STEP = timedelta(minutes=15)  # lost-energy integration never bridges longer gaps
 FIRST_LOOKBACK = timedelta(hours=1)
+FIRST_MAX_AGE = timedelta(days=8)  # a first evaluation reads back at most this far (demo week, backfills)
+FUTURE = timedelta(minutes=10)  # ingest accepts timestamps slightly ahead of the clock
 TEST_WINDOW = timedelta(hours=24)
 
 DEFAULT_DEVICE_TYPES = {
@@ -343,7 +345,9 @@ def _delays(rule: AlarmRule) -> tuple[timedelta, timedelta]:
     return timedelta(minutes=rule.trigger_delay_minutes), timedelta(minutes=rule.clear_delay_minutes)
 
 
-def rule_device_evaluate(*, rule: AlarmRule, device: Device, now: datetime | None = None, ctx=None) -> list[str]:
+def rule_device_evaluate(
+    *, rule: AlarmRule, device: Device, now: datetime | None = None, since: datetime | None = None, ctx=None
+) -> list[str]:
     """Evaluate one (rule, device) over the data not yet seen; returns the transitions made."""
     now = now or timezone.now()
     if rule.rule_type == RuleType.COMMUNICATION_LOSS:
@@ -352,9 +356,12 @@ def rule_device_evaluate(*, rule: AlarmRule, device: Device, now: datetime | Non
     with transaction.atomic():
         RuleDeviceState.objects.get_or_create(rule=rule, device=device)
         state_row = RuleDeviceState.objects.select_for_update().get(rule=rule, device=device)
-        start = state_row.evaluated_until or now - max(trigger, clear) - FIRST_LOOKBACK
-        ctx = ctx if ctx is not None and ctx.start <= start else PlantContext(device.plant, start, now)
-        points = CONDITIONS[rule.rule_type](rule, device, ctx, start, now)
+        start = state_row.evaluated_until
+        if start is None:  # first look: from just before the data that arrived (bounded)
+            start = max(min(since or now, now) - max(trigger, clear) - FIRST_LOOKBACK, now - FIRST_MAX_AGE)
+        end = now + FUTURE
+        ctx = ctx if ctx is not None and ctx.start <= start else PlantContext(device.plant, start, end)
+        points = CONDITIONS[rule.rule_type](rule, device, ctx, start, end)
         if not points:
             return []
         points = _gated(rule, ctx, points)
@@ -425,7 +432,7 @@ def _comms_evaluate(*, rule: AlarmRule, device: Device, now: datetime) -> list[s
         return done
 
 
-def devices_evaluate(*, device_ids, metric_ids=None, now: datetime | None = None) -> int:
+def devices_evaluate(*, device_ids, metric_ids=None, since: datetime | None = None, now: datetime | None = None) -> int:
     """After an ingest batch: the enabled rules that watch the touched devices and metrics."""
     now = now or timezone.now()
     devices = list(Device.objects.filter(pk__in=list(device_ids)).select_related("plant"))
@@ -434,7 +441,6 @@ def devices_evaluate(*, device_ids, metric_ids=None, now: datetime | None = None
     keys = set(Metric.objects.filter(pk__in=list(metric_ids)).values_list("key", flat=True)) if metric_ids else None
     rules = AlarmRule.objects.filter(plant_id__in={d.plant_id for d in devices}, enabled=True).select_related("device")
     count = 0
-    contexts: dict[int, PlantContext] = {}
     for rule in rules:
         watched = rule_metric_keys(rule)
         if (
@@ -445,7 +451,7 @@ def devices_evaluate(*, device_ids, metric_ids=None, now: datetime | None = None
         ):
             continue
         for device in rule_devices(rule, devices):
-            count += len(rule_device_evaluate(rule=rule, device=device, now=now, ctx=contexts.get(device.plant_id)))
+            count += len(rule_device_evaluate(rule=rule, device=device, now=now, since=since))
     return count
 
 

@@ -20,5 +20,7 @@ def _plant_created(sender, instance, created, raw=False, **kwargs):
 
 
 @receiver(readings_stored, dispatch_uid="alarms_evaluate_after_ingest")
-def _readings_stored(sender, device_ids, metric_ids, **kwargs):
-    alarms_evaluate_devices.delay(device_ids=sorted(device_ids), metric_ids=sorted(metric_ids))
+def _readings_stored(sender, device_ids, metric_ids, ts_min=None, **kwargs):
+    alarms_evaluate_devices.delay(
+        device_ids=sorted(device_ids), metric_ids=sorted(metric_ids), since=ts_min.isoformat() if ts_min else None
+    )

@@ -21,6 +21,7 @@ class PlantAction(StrEnum):
     CHANGE_PLANT = "change_plant"  # the plant's own definition
     MANAGE_MEMBERS = "manage_members"  # grant/revoke engineer, operator, viewer
     MANAGE_KEYS = "manage_keys"  # create/revoke the plant's telemetry ingest keys
+    MANAGE_ALARM_RULES = "manage_alarm_rules"  # create/edit/delete the plant's alarm rules
     DELETE_PLANT = "delete_plant"  # drops the plant and all of its data: platform admins only
 
 
@@ -28,7 +29,14 @@ class PlantAction(StrEnum):
 # their plant: they operate, push data and decide who else may look.
 ROLE_ACTIONS: dict[str, frozenset[PlantAction]] = {
     PlantRole.OWNER: frozenset(
-        {PlantAction.VIEW, PlantAction.OPERATE, PlantAction.INGEST, PlantAction.MANAGE_MEMBERS, PlantAction.MANAGE_KEYS}
+        {
+            PlantAction.VIEW,
+            PlantAction.OPERATE,
+            PlantAction.INGEST,
+            PlantAction.MANAGE_MEMBERS,
+            PlantAction.MANAGE_KEYS,
+            PlantAction.MANAGE_ALARM_RULES,
+        }
     ),
     PlantRole.INSTALLER: frozenset(
         {
@@ -39,9 +47,12 @@ ROLE_ACTIONS: dict[str, frozenset[PlantAction]] = {
             PlantAction.CHANGE_PLANT,
             PlantAction.MANAGE_MEMBERS,
             PlantAction.MANAGE_KEYS,
+            PlantAction.MANAGE_ALARM_RULES,
         }
     ),
-    PlantRole.ENGINEER: frozenset({PlantAction.VIEW, PlantAction.OPERATE, PlantAction.INGEST}),
+    PlantRole.ENGINEER: frozenset(
+        {PlantAction.VIEW, PlantAction.OPERATE, PlantAction.INGEST, PlantAction.MANAGE_ALARM_RULES}
+    ),
     PlantRole.OPERATOR: frozenset({PlantAction.VIEW, PlantAction.OPERATE}),
     PlantRole.VIEWER: frozenset({PlantAction.VIEW}),
 }
