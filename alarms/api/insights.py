@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -73,6 +74,161 @@ def _moment(request: Request, name: str) -> datetime | None:
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
+# --- response documentation (drf-spectacular) ----------------------------------------------------
+
+
+class _CountsByState(serializers.Serializer):
+    active_unacknowledged = serializers.IntegerField()
+    active_acknowledged = serializers.IntegerField()
+    rtn_unacknowledged = serializers.IntegerField()
+    cleared = serializers.IntegerField()
+    shelved = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class _CountsByLegacyState(serializers.Serializer):
+    open = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class _CountsBySeverity(serializers.Serializer):
+    low = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    high = serializers.IntegerField()
+    critical = serializers.IntegerField()
+
+
+class _HeaderGroup(serializers.Serializer):
+    count = serializers.IntegerField()
+    items = serializers.ListField(child=serializers.CharField(), help_text="At most 100 items; count is complete.")
+
+
+class HeaderSerializer(serializers.Serializer):
+    protection_info = _HeaderGroup()
+    warning_info = _HeaderGroup()
+    fault_info = _HeaderGroup()
+    status = serializers.CharField()
+
+
+class SummarySerializer(HeaderSerializer):
+    plant_id = serializers.IntegerField(allow_null=True)
+    total = serializers.IntegerField()
+    open = serializers.IntegerField(help_text="Not closed.")
+    active = serializers.IntegerField(help_text="Open and the condition present now.")
+    by_state = _CountsByState()
+    by_legacy_state = _CountsByLegacyState()
+    by_severity = _CountsBySeverity(help_text="Open alarms only.")
+
+
+class _Day(serializers.Serializer):
+    date = serializers.DateField()
+    count = serializers.IntegerField()
+
+
+class _BadActor(serializers.Serializer):
+    device_id = serializers.IntegerField(allow_null=True)
+    device_name = serializers.CharField(allow_null=True)
+    rule_id = serializers.IntegerField(allow_null=True)
+    rule_name = serializers.CharField(allow_null=True)
+    alarms = serializers.IntegerField()
+    occurrences = serializers.IntegerField()
+    lost_energy_kwh = serializers.FloatField(allow_null=True)
+
+
+class _Chattering(serializers.Serializer):
+    rule_id = serializers.IntegerField()
+    rule_name = serializers.CharField()
+    max_occurrences_per_hour = serializers.IntegerField()
+    devices = serializers.IntegerField()
+
+
+class _Rate(serializers.Serializer):
+    per_hour = serializers.FloatField()
+    isa_guideline_per_hour = serializers.FloatField()
+    exceeds_guideline = serializers.BooleanField()
+
+
+class _Cause(serializers.Serializer):
+    cause = serializers.CharField(help_text="The rule type, or manual.")
+    lost_energy_kwh = serializers.FloatField()
+    alarms = serializers.IntegerField()
+
+
+class AnalyticsSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField(allow_null=True)
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    timezone = serializers.CharField()
+    total = serializers.IntegerField()
+    mtta_minutes = serializers.FloatField(allow_null=True)
+    mtta_sample = serializers.IntegerField()
+    mttr_minutes = serializers.FloatField(allow_null=True)
+    mttr_sample = serializers.IntegerField()
+    per_day = _Day(many=True)
+    bad_actors = _BadActor(many=True)
+    chattering = _Chattering(many=True)
+    flood_minutes = serializers.IntegerField()
+    rate = _Rate()
+    lost_energy_by_cause = _Cause(many=True)
+    lost_energy_kwh = serializers.FloatField()
+    status = serializers.CharField()
+
+
+class _Flag(serializers.Serializer):
+    bit = serializers.IntegerField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+
+
+class _PcsDecoded(serializers.Serializer):
+    inverter_status = _Flag(many=True)
+    inverter_inhibits1_status = _Flag(many=True)
+    environment_status = _Flag(many=True)
+    warning_status = _Flag(many=True)
+    grid_status = _Flag(many=True)
+    fault_status1 = _Flag(many=True)
+    fault_status2 = _Flag(many=True)
+
+
+class PcsAlertSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField()
+    device_id = serializers.IntegerField()
+    device_name = serializers.CharField()
+    timestamp = serializers.DateTimeField(allow_null=True)
+    inverter_status = serializers.CharField(allow_null=True, help_text="16 chars, bit 0 rightmost.")
+    inverter_inhibits1_status = serializers.CharField(allow_null=True)
+    environment_status = serializers.CharField(allow_null=True)
+    warning_status = serializers.CharField(allow_null=True)
+    grid_status = serializers.CharField(allow_null=True)
+    fault_status1 = serializers.CharField(allow_null=True)
+    fault_status2 = serializers.CharField(allow_null=True)
+    decoded = _PcsDecoded()
+    status = serializers.CharField()
+
+
+class RackAlertSerializer(serializers.Serializer):
+    rackNumber = serializers.CharField()
+    plantId = serializers.IntegerField()
+    deviceId = serializers.IntegerField()
+    deviceName = serializers.CharField()
+    timestamp = serializers.DateTimeField(allow_null=True)
+    batteryAlerts = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="battery_<n>_protection|alarm|warning (keys verbatim): Normal, or the set flags' names.",
+    )
+    bamsAlerts = serializers.DictField(child=serializers.CharField())
+    decoded = serializers.DictField(child=_Flag(many=True), help_text="Set flags per key of the two maps.")
+    status = serializers.CharField()
+
+
+_PLANT_OPTIONAL = OpenApiParameter("plantId", int, description="One plant (404 if not visible); default all visible.")
+_PLANT_OR_ONLY = OpenApiParameter(
+    "plantId", int, description="The plant; optional when you see exactly one plant (404 if not visible)."
+)
+
+
+@extend_schema(tags=["alarms"], parameters=[_PLANT_OPTIONAL], responses=SummarySerializer)
 class AlarmSummaryView(APIView):
     """Counts by state (all alarms) and by severity (open alarms), and seed 003's header block.
 
@@ -92,6 +248,7 @@ class AlarmSummaryView(APIView):
         )
 
 
+@extend_schema(tags=["alarms"], parameters=[_PLANT_OPTIONAL], responses=HeaderSerializer)
 class ConfigHeaderView(APIView):
     """Seed 003's ``/api/v1/config/header``: the header block of :class:`AlarmSummaryView`."""
 
@@ -100,6 +257,15 @@ class ConfigHeaderView(APIView):
         return Response({**alarm_header(alarms=alarms), "status": "success"})
 
 
+@extend_schema(
+    tags=["alarms"],
+    parameters=[
+        _PLANT_OPTIONAL,
+        OpenApiParameter("since", str, description="ISO 8601 (default: until - 30 days)."),
+        OpenApiParameter("until", str, description="ISO 8601, exclusive (default: now)."),
+    ],
+    responses=AnalyticsSerializer,
+)
 class AlarmAnalyticsView(APIView):
     """Figures over the alarms opened in ``[since, until)`` (default: the last 30 days, at most
     366). Days are the plant's local days (UTC across plants in several zones)."""
@@ -125,6 +291,11 @@ def _device_id_param(request: Request) -> int | None:
     return int(raw)
 
 
+@extend_schema(
+    tags=["alarms"],
+    parameters=[_PLANT_OR_ONLY, OpenApiParameter("deviceId", int, description="One PCS of the plant.")],
+    responses=PcsAlertSerializer,
+)
 class PcsAlertView(APIView):
     """Seed 003's ``/pcs/alert``: the latest PCS status words of the plant (``?deviceId`` picks
     one PCS; default the plant's first), as 16-char binary strings (``null`` when never
@@ -153,6 +324,11 @@ class PcsAlertView(APIView):
         )
 
 
+@extend_schema(
+    tags=["alarms"],
+    parameters=[_PLANT_OR_ONLY, OpenApiParameter("rack_number", str, OpenApiParameter.PATH, description="rack01...")],
+    responses=RackAlertSerializer,
+)
 class BessRackAlertView(APIView):
     """Seed 003's ``/bess/alert/rack/{rackNumber}``: ``rack01`` is the plant's first
     ``bess_rack`` device (by id), ``rack02`` the second... The data keys
