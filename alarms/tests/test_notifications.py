@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import UserSetting, default_notifications
@@ -89,6 +90,19 @@ def test_opened_alarm_mails_each_plant_user_once_even_when_notified_twice(
     assert {d.status for d in deliveries} == {DeliveryStatus.SENT}
     assert {d.transition for d in deliveries} == {Transition.OPENED}
     assert all(d.attempts == 1 and d.sent_at for d in deliveries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notifications_go_out_only_after_the_transition_commits(own_plant, customer, installer):
+    _prefs(customer, min_severity="info")
+    with transaction.atomic():
+        alarm = _manual(own_plant, customer)
+        assert mail.outbox == [] and not NotificationDelivery.objects.exists()
+    assert [m.to for m in mail.outbox if customer.email in m.to] == [[customer.email]]
+    with transaction.atomic():  # rolled back: nobody hears of it
+        services.alarm_clear(alarm=alarm, by=customer)
+        transaction.set_rollback(True)
+    assert NotificationDelivery.objects.filter(transition=Transition.CLEARED).count() == 0
 
 
 def test_members_hear_too_but_acknowledge_does_not_notify(
