@@ -142,7 +142,7 @@ class OverviewMetricsSerializer(serializers.Serializer):
     ambient_temperature_c = serializers.FloatField(allow_null=True)
     alarm_counts = serializers.DictField(child=serializers.IntegerField(), help_text="Alarms by state.")
     alarm_counts_available = serializers.BooleanField(
-        help_text="False until the alarms app exists: alarmCounts are placeholder zeros."
+        help_text="True: alarmCounts are live counts (kept for SPA compatibility)."
     )
 
 
@@ -250,12 +250,25 @@ class DeviceMetricsSerializer(serializers.Serializer):
 # --- dashboard -------------------------------------------------------------------------------------
 
 
+def _alarm_counts(plant_id: int) -> dict[str, int]:
+    """Seed 000's alarm counts by state (open / acknowledged / closed), one aggregate query."""
+    from django.db.models import Count, Q
+
+    from alarms.choices import LEGACY_STATES
+    from alarms.models import Alarm
+
+    aggregates = {
+        state: Count("id", filter=Q(state__in=[str(s) for s in LEGACY_STATES[state]])) for state in ALARM_STATES
+    }
+    return Alarm.objects.filter(plant_id=plant_id).aggregate(**aggregates)
+
+
 @extend_schema(tags=["dashboard"], parameters=[_PLANT_ID, _HOURS], responses=OverviewSerializer)
 class DashboardOverviewView(APIView):
     """Live power, today's energy (plant-local day), irradiance, temperatures, device states,
     capacity and the plant's time zone; ``window`` gives the peak 5-minute power of the last
-    ``hours``. ``alarmCounts`` are zeros until the alarms app exists (``alarmCountsAvailable``
-    says so). Metric keys inside bodies are camelized like every other key (``acPower``)."""
+    ``hours``. ``alarmCounts``: the plant's alarms by seed 000 state. Metric keys inside bodies
+    are camelized like every other key (``acPower``)."""
 
     def get(self, request: Request) -> Response:
         plant = plant_for_request(request)
@@ -288,8 +301,8 @@ class DashboardOverviewView(APIView):
                     "temperature_c": env["ambient_temp"],
                     "module_temperature_c": env["module_temp"],
                     "ambient_temperature_c": env["ambient_temp"],
-                    "alarm_counts": dict.fromkeys(ALARM_STATES, 0),
-                    "alarm_counts_available": False,
+                    "alarm_counts": _alarm_counts(plant.pk),
+                    "alarm_counts_available": True,
                 },
                 "devices": overview.devices,
                 "window": {

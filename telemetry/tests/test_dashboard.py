@@ -202,6 +202,10 @@ def test_overview_numbers_match_a_hand_computation(customer, own_plant):
         (wms1, recent(own_plant), {"irradiance_poa": 800.0, "module_temp": 45.0, "ambient_temp": 20.0}),
         (wms2, recent(own_plant), {"irradiance_poa": 820.0, "irradiance_ghi": 600.0}),
     )
+    from alarms.services import alarm_acknowledge, alarm_create_manual
+
+    alarm_create_manual(plant=own_plant, by=None, title="Open one", severity="low")
+    alarm_acknowledge(alarm=alarm_create_manual(plant=own_plant, by=None, title="Seen", severity="low"), by=customer)
     client = api_client_for(customer)
     body = client.get(f"/api/dashboard/overview?plantId={own_plant.id}&hours=1").json()
     metrics = body["metrics"]
@@ -211,8 +215,8 @@ def test_overview_numbers_match_a_hand_computation(customer, own_plant):
     assert metrics["liveIrradiance"] == metrics["irradiancePoa"] == 810.0 and metrics["irradianceGhi"] == 600.0
     assert metrics["temperatureC"] == metrics["ambientTemperatureC"] == 20.0
     assert metrics["moduleTemperatureC"] == 45.0
-    assert metrics["alarmCounts"] == {"open": 0, "acknowledged": 0, "closed": 0}
-    assert metrics["alarmCountsAvailable"] is False
+    assert metrics["alarmCounts"] == {"open": 1, "acknowledged": 1, "closed": 0}
+    assert metrics["alarmCountsAvailable"] is True
     assert body["devices"] == {"online": 3, "offline": 1, "fault": 1, "total": 5}
     assert body["plant"]["capacityKw"] == body["plant"]["outputKw"] == 500.0
     assert body["plant"]["status"] == "online"
