@@ -424,6 +424,14 @@ def demo_telemetry_seed(
         )
         outcomes.append(TelemetryOutcome(plant=plant, result=result))
     written = sum(item.result.rows_written for item in outcomes if item.result)
+    # The simulator writes through the fast path (no ingest signal): run the alarm rules over
+    # what it wrote, so the simulated outage and weak string raise real alarms.
+    from alarms.evaluation import devices_evaluate
+
+    for item in outcomes:
+        if item.result is not None:
+            device_ids = list(Device.objects.filter(plant=item.plant).values_list("id", flat=True))
+            devices_evaluate(device_ids=device_ids, since=window_start, now=now)
     rollups = None
     if fold and written:
         limit = None if connection.vendor == "postgresql" else DEMO_SQLITE_FOLD_LIMIT
