@@ -18,20 +18,19 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
-    IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMinute
+from django.db.models.functions import Coalesce, Lag, TruncDate, TruncMinute
 
 from .choices import LEGACY_STATES, AlarmState, EventKind, FlagCategory, Severity
 from .decoding import bit_map_for, decode_word, word_as_binary
-from .models import Alarm, AlarmEvent
+from .models import Alarm, AlarmEvent, AlarmRule
 
 # --- summary / seed 003 header -------------------------------------------------------------------
 
@@ -182,70 +181,47 @@ def alarm_bad_actors(*, alarms: QuerySet[Alarm], limit: int = TOP_N) -> list[dic
 
 def alarm_chattering(*, alarms: QuerySet[Alarm]) -> list[dict]:
     """Rules whose (rule, device) alarm occurred (triggered or re-triggered) at least
-    :data:`CHATTER_MIN` times within :data:`CHATTER_WINDOW`: each occurrence event counts the
-    occurrences of the same (rule, device) in the hour ending at it (a correlated subquery),
-    then the maximum per rule."""
+    :data:`CHATTER_MIN` times within :data:`CHATTER_WINDOW`. One window query: an occurrence
+    whose (CHATTER_MIN - 1)-th predecessor of the same (rule, device) lies less than the window
+    before it completes a chattering run (``runs`` counts those occurrences per rule)."""
     kinds = (EventKind.TRIGGERED, EventKind.RETRIGGERED)
-    occurrences = AlarmEvent.objects.filter(alarm__in=alarms.filter(rule__isnull=False).values("id"), kind__in=kinds)
-    in_hour = (
-        AlarmEvent.objects.filter(
-            kind__in=kinds,
-            alarm__rule_id=OuterRef("alarm__rule_id"),
-            alarm__device_id=OuterRef("alarm__device_id"),
-            at__lte=OuterRef("at"),
-            at__gt=OuterRef("at") - Value(CHATTER_WINDOW, output_field=DurationField()),
-        )
-        .order_by()
-        .values("alarm__rule_id")
-        .annotate(n=Count("id"))
-        .values("n")
+    partition = [F("alarm__rule_id"), F("alarm__device_id")]
+    occurrences = (
+        AlarmEvent.objects.filter(alarm__in=alarms.filter(rule__isnull=False).values("id"), kind__in=kinds)
+        .annotate(earlier=Window(Lag("at", CHATTER_MIN - 1), partition_by=partition, order_by=F("at").asc()))
+        .filter(earlier__isnull=False, earlier__gt=F("at") - Value(CHATTER_WINDOW, output_field=DurationField()))
+        .values_list("alarm__rule_id", "alarm__device_id")
     )
-    rows = (
-        occurrences.annotate(in_hour=Subquery(in_hour, output_field=IntegerField()))
-        .filter(in_hour__gte=CHATTER_MIN)
-        .order_by()
-        .values("alarm__rule_id", "alarm__rule__name")
-        .annotate(max_per_hour=Max("in_hour"), devices=Count("alarm__device_id", distinct=True))
-        .order_by("-max_per_hour", "alarm__rule_id")
-    )
+    runs: Counter = Counter()
+    devices: dict[int, set] = {}
+    for rule_id, device_id in occurrences:
+        runs[rule_id] += 1
+        devices.setdefault(rule_id, set()).add(device_id)
+    if not runs:
+        return []
+    names = dict(AlarmRule.objects.filter(pk__in=runs).values_list("id", "name"))
     return [
-        {
-            "rule_id": row["alarm__rule_id"],
-            "rule_name": row["alarm__rule__name"],
-            "max_occurrences_per_hour": row["max_per_hour"],
-            "devices": row["devices"],
-        }
-        for row in rows
+        {"rule_id": rule_id, "rule_name": names.get(rule_id), "runs": count, "devices": len(devices[rule_id])}
+        for rule_id, count in sorted(runs.items(), key=lambda item: (-item[1], item[0]))
     ]
 
 
-def alarm_flood_minutes(*, alarms: QuerySet[Alarm]) -> int:
-    """Minutes in flood: minute m is in flood when more than :data:`FLOOD_THRESHOLD` alarms
-    were opened in the 10 minutes ending with m. Counts per minute come from SQL; the sliding
-    sum runs over those (few) buckets."""
-    buckets = Counter(
-        {
-            row["minute"]: row["n"]
-            for row in alarms.order_by()
-            .annotate(minute=TruncMinute("triggered_at"))
-            .values("minute")
-            .annotate(n=Count("id"))
-        }
-    )
-    if not buckets:
-        return 0
-    step = timedelta(minutes=1)
-    span = int(FLOOD_WINDOW / step)
-    flood = set()
-    for minute in buckets:  # a window can only exceed the threshold at minutes after an opening
-        for offset in range(span):
-            end = minute + offset * step
-            if end in flood:
-                continue
-            total = sum(buckets.get(end - k * step, 0) for k in range(span))
-            if total > FLOOD_THRESHOLD:
-                flood.add(end)
-    return len(flood)
+def alarm_flood_minutes(*, alarms: QuerySet[Alarm]) -> float:
+    """Minutes in flood: the time during which more than :data:`FLOOD_THRESHOLD` alarms were
+    opened in the preceding 10 minutes. Openings per minute come from SQL; a sweep over
+    (+n at the minute, -n ten minutes later) finds the flooded spans in O(buckets)."""
+    changes: Counter = Counter()
+    rows = alarms.order_by().annotate(minute=TruncMinute("triggered_at")).values("minute").annotate(n=Count("id"))
+    for row in rows:
+        changes[row["minute"]] += row["n"]
+        changes[row["minute"] + FLOOD_WINDOW] -= row["n"]
+    flooded, level, previous = timedelta(0), 0, None
+    for moment in sorted(changes):
+        if previous is not None and level > FLOOD_THRESHOLD:
+            flooded += moment - previous
+        level += changes[moment]
+        previous = moment
+    return round(flooded.total_seconds() / 60, 2)
 
 
 def alarm_lost_energy_by_cause(*, alarms: QuerySet[Alarm]) -> list[dict]:

@@ -139,7 +139,7 @@ class _BadActor(serializers.Serializer):
 class _Chattering(serializers.Serializer):
     rule_id = serializers.IntegerField()
     rule_name = serializers.CharField()
-    max_occurrences_per_hour = serializers.IntegerField()
+    runs = serializers.IntegerField(help_text="Occurrences that were at least the 3rd of a (rule, device) in an hour.")
     devices = serializers.IntegerField()
 
 
@@ -168,7 +168,7 @@ class AnalyticsSerializer(serializers.Serializer):
     per_day = _Day(many=True)
     bad_actors = _BadActor(many=True)
     chattering = _Chattering(many=True)
-    flood_minutes = serializers.IntegerField()
+    flood_minutes = serializers.FloatField(help_text="Time with more than 10 alarms opened in the past 10 minutes.")
     rate = _Rate()
     lost_energy_by_cause = _Cause(many=True)
     lost_energy_kwh = serializers.FloatField()

@@ -194,7 +194,7 @@ def test_chattering_rule_is_found(customer, own_plant, inverter, inverter2):
     alarm_raise(rule=calm, device=inverter2, at=t0 + timedelta(minutes=70), value=1, message="y")
 
     body = api_client_for(customer).get("/api/alarms/analytics", {"plantId": own_plant.pk}).json()
-    assert body["chattering"] == [{"ruleId": noisy.pk, "ruleName": "Noisy", "maxOccurrencesPerHour": 4, "devices": 1}]
+    assert body["chattering"] == [{"ruleId": noisy.pk, "ruleName": "Noisy", "runs": 2, "devices": 1}]
     top = body["badActors"][0]
     assert top["ruleName"] == "Noisy" and top["occurrences"] == 4
 
