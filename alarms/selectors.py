@@ -76,31 +76,43 @@ def alarm_header(*, alarms: QuerySet[Alarm]) -> dict:
     fault. An alarm with decoded flags (``metadata["flags"]``, stored by status-code rules)
     contributes one item per flag of those categories ("Inverter 1: OVER_TEMP"); ``status``
     flags are informational. Otherwise (no flags, or only status flags) the alarm's severity
-    decides (:data:`SEVERITY_HEADER_GROUP`) and its title is the item."""
-    groups: dict[str, list[str]] = {str(g): [] for g in HEADER_GROUPS}
-    rows = (
-        alarms.filter(closed_at__isnull=True)
-        .exclude(state=AlarmState.SHELVED)
-        .order_by("-triggered_at", "-id")
-        .values("title", "severity", "metadata", "device__name")
-    )
-    for row in rows:
-        flags = (row["metadata"] or {}).get("flags") if isinstance(row["metadata"], dict) else None
+    decides (:data:`SEVERITY_HEADER_GROUP`) and its title is the item. Flag items come first,
+    then titles, newest first; ``count`` is complete, ``items`` at most :data:`HEADER_MAX_ITEMS`.
+
+    Alarms without flags are counted and listed in SQL (a plant with thousands of open alarms
+    does not load them); only the flagged ones (one per status rule and device) are read."""
+    shown = alarms.filter(closed_at__isnull=True).exclude(state=AlarmState.SHELVED).order_by("-triggered_at", "-id")
+    items: dict[str, list[str]] = {str(g): [] for g in HEADER_GROUPS}
+    seen: dict[str, set[str]] = {str(g): set() for g in HEADER_GROUPS}
+    counts = dict.fromkeys(items, 0)
+    fallback: list[tuple[str, str]] = []
+    for row in shown.filter(metadata__has_key="flags").values("title", "severity", "metadata", "device__name"):
+        flags = row["metadata"].get("flags") if isinstance(row["metadata"], dict) else None
         placed = False
-        for flag in flags or []:
-            if not isinstance(flag, dict):
-                continue
-            category = flag.get("category")
-            if category in groups:
+        for flag in flags if isinstance(flags, list) else []:
+            category = flag.get("category") if isinstance(flag, dict) else None
+            if category in items:
                 item = f"{_label(row)}: {flag.get('name') or 'BIT' + str(flag.get('bit'))}"
-                if item not in groups[category]:
-                    groups[category].append(item)
+                if item not in seen[category]:
+                    seen[category].add(item)
+                    items[category].append(item)
+                    counts[category] += 1
                 placed = True
         if not placed:
-            groups[str(SEVERITY_HEADER_GROUP.get(row["severity"], FlagCategory.WARNING))].append(row["title"])
-    return {
-        f"{group}_info": {"count": len(items), "items": items[:HEADER_MAX_ITEMS]} for group, items in groups.items()
-    }
+            fallback.append((str(SEVERITY_HEADER_GROUP.get(row["severity"], FlagCategory.WARNING)), row["title"]))
+    for group, title in fallback:
+        items[group].append(title)
+        counts[group] += 1
+    plain = shown.exclude(metadata__has_key="flags")
+    by_severity = dict(plain.order_by().values("severity").annotate(n=Count("id")).values_list("severity", "n"))
+    for group in items:
+        severities = [str(s) for s, g in SEVERITY_HEADER_GROUP.items() if g == group]
+        in_group = sum(by_severity.get(s, 0) for s in severities)
+        counts[group] += in_group
+        room = HEADER_MAX_ITEMS - len(items[group])
+        if in_group and room > 0:
+            items[group].extend(plain.filter(severity__in=severities).values_list("title", flat=True)[:room])
+    return {f"{group}_info": {"count": counts[group], "items": items[group][:HEADER_MAX_ITEMS]} for group in items}
 
 
 # --- analytics -----------------------------------------------------------------------------------
