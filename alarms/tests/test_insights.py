@@ -339,3 +339,25 @@ def test_insights_run_a_fixed_number_of_queries(customer, own_plant, inverter, d
         assert client.get(f"/api/alarms/summary?plantId={own_plant.pk}").status_code == 200
     with django_assert_max_num_queries(16):
         assert client.get(f"/api/alarms/analytics?plantId={own_plant.pk}").status_code == 200
+
+
+def test_header_count_is_complete_while_items_are_capped(customer, own_plant, inverter):
+    from alarms.selectors import HEADER_MAX_ITEMS
+
+    for n in range(HEADER_MAX_ITEMS + 5):
+        alarm_create_manual(plant=own_plant, by=customer, title=f"W{n}", severity=Severity.LOW)
+    # flags that are only informational: the severity decides, the title is the item
+    alarm_raise(
+        rule=rule(own_plant, severity=Severity.CRITICAL),
+        device=inverter,
+        at=timezone.now(),
+        value=8,
+        message="status",
+        metadata={"flags": [{"bit": 3, "name": "RUNNING", "category": "status"}]},
+    )
+    body = api_client_for(customer).get(f"/api/v1/config/header?plantId={own_plant.pk}").json()
+    assert body["warningInfo"]["count"] == HEADER_MAX_ITEMS + 5
+    assert len(body["warningInfo"]["items"]) == HEADER_MAX_ITEMS
+    assert body["warningInfo"]["items"][0] == f"W{HEADER_MAX_ITEMS + 4}"  # newest first
+    assert body["faultInfo"] == {"count": 1, "items": ["Inverter fault — Inverter 1"]}
+    assert body["protectionInfo"]["count"] == 0
