@@ -15,6 +15,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from accounts.choices import UserType
+from alarms.models import Alarm
 from plants.choices import DeviceType, PlantRole, Tracking
 from plants.models import DATASHEETS, Device, PanelSpec, Plant, PlantMembership
 from solarhub.demo import DEMO_USERS, demo_telemetry_seed
@@ -194,6 +195,11 @@ def test_seed_demo_simulates_a_week_of_telemetry_and_then_adds_only_what_is_miss
         assert per_inverter == Device.objects.filter(plant=plant, type=DeviceType.INVERTER).count()
         assert _inverter_readings(plant, "status_code").filter(value=FAULT).exists()  # the outage
         newest[plant.pk] = Reading.objects.filter(device__plant=plant).order_by("-ts").values_list("ts", flat=True)[0]
+        # the simulated outage raises a real inverter-fault alarm through the default rules
+        fault = Alarm.objects.get(plant=plant, rule__name="Inverter fault")
+        assert "GROUND_FAULT" in fault.message and fault.device.type == DeviceType.INVERTER
+    # the weak string raises string-deviation alarms where there are string boxes
+    assert Alarm.objects.filter(rule__rule_type="string_deviation", message__contains="below the median").exists()
     for device in Device.objects.filter(plant__in=plants, type=DeviceType.WEATHER_STATION):
         assert Reading.objects.filter(device=device, metric__key="irradiance_poa").exists()
     for device in Device.objects.filter(plant__in=plants, type=DeviceType.METER):
