@@ -450,7 +450,16 @@ def devices_evaluate(*, device_ids, metric_ids=None, since: datetime | None = No
             and not (watched & keys)
         ):
             continue
-        for device in rule_devices(rule, devices):
+        watched_devices = rule_devices(rule, devices)
+        if rule.rule_type == RuleType.COMMUNICATION_LOSS:
+            # arriving data can only clear a communication loss: look at the active ones only
+            active = set(
+                RuleDeviceState.objects.filter(rule=rule, active=True, device__in=watched_devices).values_list(
+                    "device_id", flat=True
+                )
+            )
+            watched_devices = [d for d in watched_devices if d.pk in active]
+        for device in watched_devices:
             count += len(rule_device_evaluate(rule=rule, device=device, now=now, since=since))
     return count
 
