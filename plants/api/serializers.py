@@ -141,6 +141,7 @@ CONFIG_FIELDS = [
     "gcr",
     "system_losses_pct",
     "albedo",
+    "temperature_model",
 ]
 
 

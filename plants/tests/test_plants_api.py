@@ -57,6 +57,19 @@ def test_detail_has_coordinates_installation_date_and_configuration(customer, ow
         "albedo",
     } <= set(body)
     assert body["systemLossesPct"] == 14.0 and body["albedo"] == 0.25
+    assert body["temperatureModel"] == "open_rack_glass_polymer"  # pvlib SAPM set used by forecasting
+
+
+def test_installer_sets_the_temperature_model_and_bad_ones_are_400(installer, own_plant):
+    client = api_client_for(installer)
+    url = f"/api/plants/{own_plant.id}"
+    assert client.patch(url, {"temperatureModel": "close_mount_glass_glass"}, format="json").status_code == 200
+    own_plant.refresh_from_db()
+    assert own_plant.temperature_model == "close_mount_glass_glass"
+    bad = client.patch(url, {"temperatureModel": "sauna"}, format="json")
+    assert bad.status_code == 400 and "temperatureModel" in str(bad.json())
+    own_plant.refresh_from_db()
+    assert own_plant.temperature_model == "close_mount_glass_glass"
 
 
 def test_lists_return_exactly_the_visible_ids(customer, installer, plant_admin, outsider, own_plant, other_plant):
