@@ -57,7 +57,7 @@ beat: install
 	$(BIN)/celery -A solarhub beat --loglevel=INFO
 
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py bench/forecast.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache
