@@ -49,6 +49,25 @@ def scratch_database(tag: str) -> tuple[str, str, str]:
     return admin, scratch, name
 
 
+def kept_database(tag: str) -> tuple[str, str, str] | None:
+    """With ``BENCH_KEEP=1``: (admin URL, DATABASE_URL, name) of a scratch database that is kept
+    after the run and reused by the next one (for profiling a change without rebuilding a large
+    store; a reused store is not a fresh measurement and the scripts say so). Else None."""
+    if os.environ.get("BENCH_KEEP", "") in {"", "0", "false", "no"}:
+        return None
+    admin, scratch, _ = scratch_database(tag)
+    name = f"solarhub_bench_{tag}_kept"
+    parts = urlsplit(scratch)
+    return admin, urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), name
+
+
+def database_exists(admin_url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
 def admin_sql(admin_url: str, statement: str) -> None:
     import psycopg
 
@@ -83,8 +102,12 @@ def scratch_django(tag: str) -> Iterator[str]:
     """Create the scratch database, point Django at it, migrate; always drop it afterwards.
     Yields the scratch DATABASE_URL."""
     admin_url, database_url, name = scratch_database(tag)
+    keep = kept_database(tag)
+    if keep:  # BENCH_KEEP: a fixed name, created once, reused and never dropped
+        admin_url, database_url, name = keep
     configure_environment(database_url)
-    admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+    if not keep or not database_exists(admin_url, name):
+        admin_sql(admin_url, f'CREATE DATABASE "{name}"')
     try:
         import django
 
@@ -100,7 +123,8 @@ def scratch_django(tag: str) -> Iterator[str]:
             connections.close_all()
         except Exception:  # noqa: BLE001, S110 -- Django may not be set up; the drop below still runs
             pass
-        admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:

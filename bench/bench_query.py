@@ -31,7 +31,8 @@ Environment: ``DATABASE_URL`` (postgres:// on loopback; only server and credenti
 ``BENCH_REQUESTS`` (default 300 per URL, after 30 warm-up), ``BENCH_DAYS`` (default 90),
 ``BENCH_JOBS`` (build sessions, default 2), ``BENCH_ROLLUPS`` (``auto``, ``sql`` or ``project``),
 ``BENCH_PROFILE=1`` (cProfile of the endpoints even when they meet their targets; they are
-profiled anyway when they miss).
+profiled anyway when they miss), ``BENCH_KEEP=1`` (keep the store in ``solarhub_bench_query_kept``
+and reuse it next time: for profiling a change; a reused store's data ends when it was built).
 """
 
 from __future__ import annotations
@@ -255,6 +256,50 @@ def build_plant() -> tuple[int, dict[str, list[int]], dict[str, int], str]:
     return plant.pk, devices, metric_ids, str(token)
 
 
+def reuse_plant() -> tuple[int, dict[str, list[int]], dict[str, int], str] | None:
+    """With BENCH_KEEP: the plant of an earlier run's kept store, if there is one."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+    from plants.models import Device, Plant
+    from telemetry.models import Metric
+
+    if not os.environ.get("BENCH_KEEP"):
+        return None
+    plant = Plant.objects.filter(name="Bench query plant").first()
+    owner = User.objects.filter(username="bench-owner").first()
+    if plant is None or owner is None:
+        return None
+    devices = {
+        kind: list(Device.objects.filter(plant=plant, type=kind).order_by("id").values_list("id", flat=True))
+        for kind, _, _ in FLEET
+    }
+    token = RefreshToken.for_user(owner).access_token
+    token.set_exp(lifetime=timedelta(hours=6))
+    return plant.pk, devices, dict(Metric.objects.values_list("key", "id")), str(token)
+
+
+def reused_store(database_url: str) -> dict:
+    """What :func:`build_store` reports, read back from a kept store (its end lies in the past:
+    the overview's window holds less data than on a fresh store)."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        end = conn.execute("SELECT max(ts) FROM telemetry_latestvalue").fetchone()[0]
+        readings = conn.execute("SELECT sum(reltuples)::bigint FROM pg_class WHERE relname LIKE 'telemetry_reading_y%'")
+        rollups = conn.execute("SELECT resolution, count(*) FROM telemetry_rollup GROUP BY 1 ORDER BY 1").fetchall()
+        return {
+            "end": end + STEP,
+            "days": DAYS,
+            "readings": readings.fetchone()[0] or 0,
+            "rollups": dict(rollups),
+            "rollup_source": f"a kept store (BENCH_KEEP), built earlier, ending {end:%Y-%m-%d %H:%M} UTC",
+            "timings": {},
+            "size": "kept",
+            "rollup_size": "kept",
+        }
+
+
 def build_store(database_url: str, devices: dict[str, list[int]], metric_ids: dict[str, int]) -> dict:
     import psycopg
 
@@ -466,10 +511,16 @@ def main() -> int:
     with scratch_django("query") as database_url:
         import psycopg
 
-        plant_id, devices, metric_ids, token = build_plant()
-        started = time.perf_counter()
-        store = build_store(database_url, devices, metric_ids)
-        build_s = time.perf_counter() - started
+        reused = reuse_plant()
+        if reused:
+            plant_id, devices, metric_ids, token = reused
+            store = reused_store(database_url)
+            build_s = 0.0
+        else:
+            plant_id, devices, metric_ids, token = build_plant()
+            started = time.perf_counter()
+            store = build_store(database_url, devices, metric_ids)
+            build_s = time.perf_counter() - started
 
         inverters = devices["inverter"]
         series_path = "/api/devices/{}/timeseries?metric=ac_power&timeRange=30d&resolution=hour"

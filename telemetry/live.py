@@ -41,6 +41,7 @@ from .models import DirtyHour, LatestValue, Reading, Rollup
 from .quality import MetricQuality, metric_flags
 from .rollups import ENERGY_KEY, rollups_read
 from .rollups.buckets import day_parts, local_day_start, zone
+from .rollups.compute import rollups_read_epoch
 
 # A device that has sent nothing for this long is offline, and its last values no longer count
 # as "current" (a dead inverter's last 40 kW must not show as live generation).
@@ -441,11 +442,12 @@ def _energy_today(*, inverters: list[int], energy_id: int | None, today: date, t
         (Resolution.HOUR, hour_lo, hour_hi),
         (Resolution.FIVE_MINUTES, hour_hi, hi),
     )
-    sums = [
+    sums = [  # epoch-keyed reads: only the sums matter here, no datetime per row
         aggregate.sum
         for resolution, start, end in parts
-        for aggregate in _energy_read(
-            inverters=inverters, energy_id=energy_id, resolution=resolution, start=start, end=end, tz=tz
+        if energy_id is not None and inverters and start < end
+        for aggregate in rollups_read_epoch(
+            device_ids=inverters, metric_ids={energy_id}, resolution=resolution, start=start, end=end, tz=tz
         ).values()
     ]
     return _round(sum(sums)) if sums else None

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from plants.models import Device, Plant
-from plants.selectors import device_list_visible_to, plant_ids_visible_to
+from plants.selectors import device_visible_to, plant_ids_visible_to
 from solarhub.api.exceptions import ApiError
 from solarhub.api.renderers import CamelCaseJSONRenderer, camel_key
 from solarhub.api.schema import ValidationErrorSerializer
@@ -315,18 +315,13 @@ def _device_body(device: Device, metric: str, window: SeriesRange) -> tuple[dict
 
 
 def _visible_device(request, device_id: int) -> Device:
-    # Only what a series needs (id, the plant's zone): building the full device and plant
-    # instances cost more than the query itself.
-    device = (
-        device_list_visible_to(request.user)
-        .select_related("plant")
-        .only("id", "plant_id", "plant__id", "plant__timezone")
-        .filter(pk=device_id)
-        .first()
-    )
-    if device is None:
+    """The device if the user may see it (404 otherwise), with just what a series needs — its id
+    and its plant's zone — from ``plants.selectors.device_visible_to`` (one statement, no ORM
+    query to compose: that was a sixth of a 30-day series' time)."""
+    found = device_visible_to(request.user, device_id=device_id)
+    if found is None:
         raise exceptions.NotFound("Device not found.")
-    return device
+    return Device(id=found.id, plant=Plant(id=found.plant_id, timezone=found.timezone))
 
 
 _BAD_QUERY = OpenApiResponse(

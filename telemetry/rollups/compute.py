@@ -12,8 +12,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.db import connection
 from django.db.models import Q
+from psycopg.pq import Format
 
 from ..choices import Resolution
 from ..ingest import FUTURE_TOLERANCE, metric_catalog
@@ -191,13 +193,25 @@ def _stored_rollups(
     return [(d, m, to_epoch(bucket), Agg(*rest)) for d, m, bucket, *rest in stored]
 
 
+def binary_cursor():
+    """A PostgreSQL cursor that receives results in binary: psycopg parses text floats one by one
+    in Python, which cost more than PostgreSQL reading the rows (a 720-row series: 5.7 ms as
+    text, 4.2 ms binary). Django's own cursors bind client-side, which cannot do binary, so this
+    is a server-binding psycopg cursor wrapped like Django's (query logging and
+    ``execute_wrapper`` hooks, query-count tests included, see it)."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    raw.format = Format.BINARY
+    return connection._prepare_cursor(raw)
+
+
 def _dirty_and_stored_postgres(
     *, device_ids, metric_ids: set[int], resolution: str, start: datetime, end: datetime, dirty_before: datetime
 ) -> tuple[dict[int, set[datetime]], list[tuple[int, int, int, Agg]]]:
     """The devices' dirty hours and the stored rows in one round trip, buckets as integers:
     Django's timestamptz loader (Python, per value, plus a ``datetime.replace``) was most of a
     720-point series' time. A 30-day series is then three queries: the user, the device, this."""
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(
             "SELECT 0, device_id, 0, extract(epoch FROM hour)::bigint, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0 "
             "FROM telemetry_dirtyhour WHERE device_id = ANY(%s::bigint[]) AND hour < %s "
