@@ -36,11 +36,12 @@ class VisibleDevice:
 _VISIBLE_DEVICE_SQL = (
     "SELECT d.id, d.plant_id, p.timezone FROM plants_device d JOIN plants_plant p ON p.id = d.plant_id WHERE d.id = %s"
 )
-_VISIBLE_DEVICE_SCOPED_SQL = (
-    "SELECT d.id, d.plant_id, p.timezone FROM plants_device d JOIN plants_plant p ON p.id = d.plant_id WHERE d.id = %s"
+# plant_ids_visible_to's owner / installer / member union, for one plant row ``p``.
+_PLANT_SCOPE_SQL = (
     " AND (p.owner_id = %s OR p.installer_id = %s OR EXISTS "
     "(SELECT 1 FROM plants_plantmembership m WHERE m.plant_id = p.id AND m.user_id = %s))"
 )
+_VISIBLE_DEVICE_SCOPED_SQL = _VISIBLE_DEVICE_SQL + _PLANT_SCOPE_SQL
 
 
 def device_visible_to(user, *, device_id: int) -> VisibleDevice | None:

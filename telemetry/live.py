@@ -41,7 +41,7 @@ from .models import DirtyHour, LatestValue, Reading, Rollup
 from .quality import MetricQuality, metric_flags
 from .rollups import ENERGY_KEY, rollups_read
 from .rollups.buckets import day_parts, local_day_start, zone
-from .rollups.compute import rollups_read_epoch
+from .rollups.compute import from_epoch, rollups_read_epoch
 
 # A device that has sent nothing for this long is offline, and its last values no longer count
 # as "current" (a dead inverter's last 40 kW must not show as live generation).
@@ -422,11 +422,12 @@ def _energy_inputs(plant: Plant) -> tuple[list[int], int | None]:
 def _energy_read(
     *, inverters: list[int], energy_id: int | None, resolution: str, start: datetime, end: datetime, tz: ZoneInfo
 ) -> dict:
-    """``energy_produced`` aggregates through ``rollups_read``: stored rollups, with buckets of
-    hours not folded yet recomputed from raw readings — never stale."""
+    """``energy_produced`` aggregates keyed ``(device, metric, bucket start in epoch seconds)``
+    (``rollups_read_epoch``: no datetime per row): stored rollups, with buckets of hours not
+    folded yet recomputed from raw readings — never stale."""
     if energy_id is None or not inverters or start >= end:
         return {}
-    return rollups_read(
+    return rollups_read_epoch(
         device_ids=inverters, metric_ids={energy_id}, resolution=resolution, start=start, end=end, tz=tz
     )
 
@@ -442,12 +443,11 @@ def _energy_today(*, inverters: list[int], energy_id: int | None, today: date, t
         (Resolution.HOUR, hour_lo, hour_hi),
         (Resolution.FIVE_MINUTES, hour_hi, hi),
     )
-    sums = [  # epoch-keyed reads: only the sums matter here, no datetime per row
+    sums = [
         aggregate.sum
         for resolution, start, end in parts
-        if energy_id is not None and inverters and start < end
-        for aggregate in rollups_read_epoch(
-            device_ids=inverters, metric_ids={energy_id}, resolution=resolution, start=start, end=end, tz=tz
+        for aggregate in _energy_read(
+            inverters=inverters, energy_id=energy_id, resolution=resolution, start=start, end=end, tz=tz
         ).values()
     ]
     return _round(sum(sums)) if sums else None
@@ -519,7 +519,7 @@ def plant_daily_energy(*, plant: Plant, days: int, now: datetime | None = None) 
         inverters=inverters, energy_id=energy_id, resolution=Resolution.DAY, start=starts[0], end=starts[-2], tz=tz
     )
     for (_device, _metric, bucket), aggregate in past.items():
-        day = bucket.astimezone(tz).date()
+        day = from_epoch(bucket).astimezone(tz).date()
         totals[day] = totals.get(day, 0.0) + aggregate.sum
     rows = [DayEnergy(day, starts[i], starts[i + 1], _round(totals.get(day))) for i, day in enumerate(dates[:-1])]
     today_kwh = _energy_today(inverters=inverters, energy_id=energy_id, today=today, tz=tz)

@@ -197,8 +197,8 @@ def binary_cursor():
     """A PostgreSQL cursor that receives results in binary: psycopg parses text floats one by one
     in Python, which cost more than PostgreSQL reading the rows (a 720-row series: 5.7 ms as
     text, 4.2 ms binary). Django's own cursors bind client-side, which cannot do binary, so this
-    is a server-binding psycopg cursor wrapped like Django's (query logging and
-    ``execute_wrapper`` hooks, query-count tests included, see it)."""
+    is a server-binding psycopg cursor wrapped the way Django wraps its own: query logging,
+    ``execute_wrapper`` hooks and query-count tests still see every statement."""
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     raw.format = Format.BINARY
