@@ -7,9 +7,10 @@
   :func:`plant_live` derive status and efficiency from them without touching the database.
 * **Recent series and energy** come from ``telemetry.rollups.rollups_read`` (stored rollups,
   with the (device, hour)s still marked dirty recomputed from raw readings), so an answer is
-  never older than the last reading. The plant power curve is the one exception: it applies the
-  same union itself, summed across inverters in SQL (:func:`summed_series_5min`), because it is
-  on every dashboard load and per-device rows cost more than the rest of the overview.
+  never older than the last reading. The plant power curve is the one exception: it reads the
+  plant power rollup (one row per bucket, kept by the fold) for folded hours and sums the
+  inverters in SQL only for hours still dirty (:func:`_plant_power`), because it is on every
+  dashboard load and per-inverter rows cost more than the rest of the overview.
 
 Bucket contract (``telemetry.rollups``): 5-minute buckets on UTC multiples of five minutes,
 daily buckets at plant-local midnight in UTC, and a ``DirtyHour`` row means "this (device, UTC
@@ -37,10 +38,10 @@ from plants.choices import DeviceType, PlantStatus
 from plants.models import Device, Plant
 
 from .choices import MetricKind, Resolution
-from .models import DirtyHour, LatestValue, Reading, Rollup
+from .models import DirtyHour, LatestValue, PlantPower, Reading, Rollup
 from .quality import MetricQuality, metric_flags
 from .rollups import ENERGY_KEY, rollups_read
-from .rollups.buckets import day_parts, local_day_start, zone
+from .rollups.buckets import day_parts, local_day_start, runs_of, zone
 from .rollups.compute import from_epoch, rollups_read_epoch
 
 # A device that has sent nothing for this long is offline, and its last values no longer count
@@ -375,6 +376,27 @@ def _inverter_ids(plant: Plant) -> QuerySet:
     return Device.objects.filter(plant_id=plant.pk, type=DeviceType.INVERTER).values("id")
 
 
+def _plant_power(*, plant: Plant, metric_id: int, start: datetime, end: datetime) -> dict[datetime, tuple[float, int]]:
+    """bucket start → (plant power, inverters reporting): the plant power rollup (one row per
+    bucket, ``telemetry.rollups.plant_power``) for the hours every inverter has folded, and
+    :func:`summed_series_5min` over the inverters for the hours one of them has not (that
+    hour's plant row is stale) — normally the last hour or two."""
+    inverters = _inverter_ids(plant)
+    dirty_hours = {hour for _device, hour in _dirty_pairs(device_ids=inverters, start=start, end=end)}
+    result = {
+        bucket: (power, devices)
+        for bucket, power, devices in PlantPower.objects.filter(
+            plant_id=plant.pk, bucket__gte=start, bucket__lt=end
+        ).values_list("bucket", "power", "devices")
+        if bucket.replace(minute=0) not in dirty_hours
+    }
+    for run in runs_of(dirty_hours):
+        lo, hi = max(start, run[0]), min(end, run[-1] + timedelta(hours=1))
+        recent = summed_series_5min(device_ids=inverters, metric_id=metric_id, start=lo, end=hi)
+        result.update((bucket, value) for bucket, value in recent.items() if bucket.replace(minute=0) in dirty_hours)
+    return result
+
+
 @dataclass(frozen=True)
 class PowerPoint:
     timestamp: datetime
@@ -387,11 +409,7 @@ def plant_power_series(*, plant: Plant, start: datetime, end: datetime) -> list[
     ``ac_power`` in the bucket. A bucket no inverter reported in is null — a gap, never a zero
     (zero is a real night-time value). ``devices_reporting`` says how complete a bucket is."""
     metric = metric_ids_by_key(keys=["ac_power"]).get("ac_power")
-    summed = (
-        summed_series_5min(device_ids=_inverter_ids(plant), metric_id=metric[0], start=start, end=end)
-        if metric is not None
-        else {}
-    )
+    summed = _plant_power(plant=plant, metric_id=metric[0], start=start, end=end) if metric is not None else {}
     points = []
     for bucket in bucket_starts(start, end):
         power, devices = summed.get(bucket, (None, 0))

@@ -100,6 +100,26 @@ class Rollup(models.Model):
         return f"{self.device_id}/{self.metric_id} {self.resolution} {self.bucket:%Y-%m-%d %H:%M}"
 
 
+class PlantPower(models.Model):
+    """A plant's AC power per 5-minute bucket: Σ over its inverters of each one's mean
+    ``ac_power`` in the bucket, and how many inverters reported. Kept by the rollup fold in the
+    transaction that folds the inverters' hours (``telemetry.rollups.plant_power``), so a plant's
+    power curve is one row per bucket instead of one per inverter and bucket. Readers take the
+    hours in which an inverter is still dirty from the device rollups instead."""
+
+    pk = models.CompositePrimaryKey("plant_id", "bucket")
+    plant = models.ForeignKey("plants.Plant", on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField(help_text="Bucket start (UTC), epoch-aligned 5 minutes.")
+    power = models.FloatField(help_text="kW")
+    devices = models.IntegerField(help_text="Inverters with data in the bucket.")
+
+    class Meta:
+        db_table = "telemetry_plantpower"
+
+    def __str__(self) -> str:
+        return f"plant {self.plant_id} {self.bucket:%Y-%m-%d %H:%M} {self.power} kW"
+
+
 class DirtyHour(models.Model):
     pk = models.CompositePrimaryKey("device_id", "hour")
     device = models.ForeignKey("plants.Device", on_delete=models.CASCADE, related_name="+")

@@ -39,6 +39,7 @@ from .compute import (
     k_params,
 )
 from .energy import COUNTER_KEY, ENERGY_KEY, POWER_KEY, energy_for_hours, energy_neighbours
+from .plant_power import plant_power_refresh
 
 BATCH = 500  # device-hours per transaction: short transactions, bounded memory
 _LOCK_NAMESPACE = zlib.crc32(b"telemetry rollup fold") & 0x7FFFFFFF
@@ -173,6 +174,8 @@ def _fold(claimed: list[tuple[int, datetime]]) -> None:
                 for day in {day_bucket_of(hour, tz), day_bucket_of(hour + HOUR - _TINY, tz)}:
                     days[(device_id, day)] |= metrics[device_id] if metrics is not None else {energy_id}
     _refresh_days(days, zones)
+    power_id = ids.get(POWER_KEY)
+    plant_power_refresh(device_hours={d: hours for d, hours in device_hours.items() if power_id in metrics_of[d]})
 
 
 def _replace_gauges_postgres(device_hours: Mapping[int, set[datetime]], metrics_of: Mapping[int, set[int]]) -> None:

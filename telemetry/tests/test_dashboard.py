@@ -16,8 +16,9 @@ from plants.models import Device, Plant
 from solarhub.testing.personas import api_client_for, make_plant
 from telemetry.ingest import telemetry_ingest
 from telemetry.live import bucket_floor, local_midnight, plant_daily_energy, plant_energy_today
-from telemetry.models import DirtyHour, Metric, Rollup
+from telemetry.models import DirtyHour, Metric, PlantPower, Rollup
 from telemetry.rollups import rollups_fold
+from telemetry.rollups.plant_power import plant_power_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -294,11 +295,13 @@ def test_realtime_power_unions_folded_rollups_with_the_dirty_tail_and_keeps_gaps
         (inv2, dirty_bucket + timedelta(minutes=2), {"ac_power": 5.0}),
         (inv1, folded_bucket + timedelta(minutes=1), {"ac_power": 1.0}),  # raw of a folded hour: not read
     )
-    # The hour of folded_bucket has been folded (rollup written, dirty mark gone)...
+    # The hour of folded_bucket has been folded (rollup and plant power written, dirty mark gone)...
     DirtyHour.objects.filter(hour=folded_bucket.replace(minute=0)).delete()
     rollup(inv1, "ac_power", "5min", folded_bucket, count=2, total=14.0)
-    # ...while a rollup left over in the still-dirty hour is stale and must be ignored.
+    # ...while a rollup and a plant power row left over in the still-dirty hour are stale and ignored.
     rollup(inv2, "ac_power", "5min", dirty_bucket, count=1, total=1000.0)
+    plant_power_rebuild(plant_id=own_plant.id, start=hour - timedelta(hours=3), end=hour)
+    assert PlantPower.objects.get(plant=own_plant, bucket=dirty_bucket).power == 1000.0  # stale on purpose
 
     body = api_client_for(customer).get(f"/api/dashboard/realtime-power?plantId={own_plant.id}&hours=3").json()
     assert body["resolution"] == "5min" and body["unit"] == "kW" and body["timezone"] == "America/Los_Angeles"

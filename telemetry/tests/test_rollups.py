@@ -17,9 +17,8 @@ from django.db import connection
 from plants.choices import DeviceType
 from plants.models import Device
 from solarhub.testing.personas import make_plant
-from telemetry.catalog import metric_definitions
 from telemetry.ingest import metric_catalog, store_rows, telemetry_ingest
-from telemetry.models import DirtyHour, Metric, Reading, Rollup
+from telemetry.models import DirtyHour, Reading, Rollup
 from telemetry.rollups import energy_buckets, rollups_fold, rollups_read, rollups_rebuild
 from telemetry.rollups import fold as fold_module
 
@@ -267,24 +266,6 @@ def test_fold_limit_and_late_ingest_during_a_fold_is_not_lost():
     assert DirtyHour.objects.filter(device=device, hour=T0).exists()
     rollups_fold()
     assert stored(device, "ac_power", "hour")[T0][0] == 3
-
-
-@pytest.fixture
-def seeded_catalog(transactional_db):
-    """A transactional test before this one may have flushed the migration-seeded catalog
-    (serialized_rollback clashes with content types re-created by flush): re-seed what is
-    missing and refresh the per-process caches of metric ids."""
-    existing = set(Metric.objects.values_list("key", flat=True))
-    Metric.objects.bulk_create(
-        [
-            Metric(key=d.key, unit=d.unit, kind=d.kind, min_value=d.min_value, max_value=d.max_value)
-            for d in metric_definitions()
-            if d.key not in existing
-        ]
-    )
-    metric_catalog(refresh=True)
-    yield
-    metric_catalog(refresh=True)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED claims are PostgreSQL's")
