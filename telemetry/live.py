@@ -471,6 +471,23 @@ def _energy_today(*, inverters: list[int], energy_id: int | None, today: date, t
     return _round(sum(sums)) if sums else None
 
 
+def _energy_today_folded(*, inverters: list[int], energy_id: int, today: date, tz: ZoneInfo) -> float | None:
+    """:func:`_energy_today` when none of the inverters has a dirty hour: every bucket is
+    folded, so the answer is the sum of the stored rows — added up in the database (one row
+    back instead of one per inverter and hour)."""
+    lo, hi = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
+    hour_lo, hour_hi = day_parts(lo, hi)
+    today_rows = (
+        Q(resolution=Resolution.FIVE_MINUTES, bucket__gte=lo, bucket__lt=hour_lo)
+        | Q(resolution=Resolution.HOUR, bucket__gte=hour_lo, bucket__lt=hour_hi)
+        | Q(resolution=Resolution.FIVE_MINUTES, bucket__gte=hour_hi, bucket__lt=hi)
+    )
+    found = Rollup.objects.filter(today_rows, device_id__in=inverters, metric_id=energy_id).aggregate(
+        total=Sum("sum"), rows=Count("*")
+    )
+    return _round(found["total"]) if found["rows"] else None
+
+
 def plant_energy_today(*, plant: Plant, now: datetime | None = None) -> float | None:
     """Energy (kWh) the plant's inverters produced since plant-local midnight; null without data.
 
@@ -487,7 +504,7 @@ def plant_energy_today(*, plant: Plant, now: datetime | None = None) -> float | 
         return None
     state = DirtyHour.objects.filter(device_id__in=inverters).aggregate(marks=Count("*"), newest=Max("marked_at"))
     if not state["marks"]:
-        return _energy_today(inverters=inverters, energy_id=energy_id, today=today, tz=tz)
+        return _energy_today_folded(inverters=inverters, energy_id=energy_id, today=today, tz=tz)
     devices = zlib.crc32(",".join(map(str, sorted(inverters))).encode())
     key = (
         f"telemetry:energy-today:{plant.pk}:{today.isoformat()}:{tz.key}:{energy_id}:{devices}:"
