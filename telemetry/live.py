@@ -450,20 +450,26 @@ def _energy_read(
     )
 
 
-def _energy_today(*, inverters: list[int], energy_id: int | None, today: date, tz: ZoneInfo) -> float | None:
-    """Today is read as whole UTC hours plus 5-minute edges (``day_parts``: empty unless the zone
-    has a half-hour offset), not as a daily bucket: today always has a dirty hour while data
-    flows, and recomposing a whole dirty day costs about as much again as computing the hour."""
+def _today_parts(today: date, tz: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
+    """Today as whole UTC hours plus 5-minute edges (``day_parts``: the edges are empty unless
+    the zone has a half-hour offset): ``(resolution, start, end)`` of the non-empty parts."""
     lo, hi = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
     hour_lo, hour_hi = day_parts(lo, hi)
-    parts = (
+    parts = [
         (Resolution.FIVE_MINUTES, lo, hour_lo),
         (Resolution.HOUR, hour_lo, hour_hi),
         (Resolution.FIVE_MINUTES, hour_hi, hi),
-    )
+    ]
+    return [(resolution, start, end) for resolution, start, end in parts if start < end]
+
+
+def _energy_today(*, inverters: list[int], energy_id: int | None, today: date, tz: ZoneInfo) -> float | None:
+    """Today is read by :func:`_today_parts`, not as a daily bucket: today always has a dirty
+    hour while data flows, and recomposing a whole dirty day costs about as much again as
+    computing the hour."""
     sums = [
         aggregate.sum
-        for resolution, start, end in parts
+        for resolution, start, end in _today_parts(today, tz)
         for aggregate in _energy_read(
             inverters=inverters, energy_id=energy_id, resolution=resolution, start=start, end=end, tz=tz
         ).values()
@@ -475,13 +481,11 @@ def _energy_today_folded(*, inverters: list[int], energy_id: int, today: date, t
     """:func:`_energy_today` when none of the inverters has a dirty hour: every bucket is
     folded, so the answer is the sum of the stored rows — added up in the database (one row
     back instead of one per inverter and hour)."""
-    lo, hi = local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)
-    hour_lo, hour_hi = day_parts(lo, hi)
-    today_rows = (
-        Q(resolution=Resolution.FIVE_MINUTES, bucket__gte=lo, bucket__lt=hour_lo)
-        | Q(resolution=Resolution.HOUR, bucket__gte=hour_lo, bucket__lt=hour_hi)
-        | Q(resolution=Resolution.FIVE_MINUTES, bucket__gte=hour_hi, bucket__lt=hi)
-    )
+    today_rows = Q()
+    for resolution, start, end in _today_parts(today, tz):
+        today_rows |= Q(resolution=resolution, bucket__gte=start, bucket__lt=end)
+    if not today_rows:
+        return None
     found = Rollup.objects.filter(today_rows, device_id__in=inverters, metric_id=energy_id).aggregate(
         total=Sum("sum"), rows=Count("*")
     )

@@ -201,6 +201,12 @@ class SeriesData:
         ]
 
 
+# kinds whose bucket value is not the mean (see _value)
+_NOT_MEANS = frozenset(
+    kind.value for kind in (MetricKind.DERIVED, MetricKind.COUNTER, MetricKind.STATUS, MetricKind.BITFIELD)
+)
+
+
 def _value_of(kind: str):
     """The bucket value of an aggregate of this kind (see :func:`_value`), as a function."""
     if kind == MetricKind.DERIVED:
@@ -223,26 +229,33 @@ def _series(
     """The buckets of ``[start, end)`` with values and quality. Works on epoch seconds
     throughout (a 30-day hourly series is 720 points: no datetime per point)."""
     metrics = _metrics(metric_keys)
-    grid = series_grid(resolution=resolution, start=start, end=end, tz=tz)
-    if not grid:
-        return SeriesData([], {key: [] for key in metric_keys}, [], [] if combine else None, [], 0)
     if resolution == Resolution.DAY:  # the end of the last local day
+        grid = series_grid(resolution=resolution, start=start, end=end, tz=tz)
+        if not grid:
+            return SeriesData([], {key: [] for key in metric_keys}, [], [] if combine else None, [], 0)
+        read_start = grid[0]
         read_end = local_day_start(grid[-1].astimezone(tz).date() + timedelta(days=1), tz)
         epochs = [to_epoch(bucket) for bucket in grid]
         ends = [*epochs[1:], to_epoch(read_end)]
         bucket_slots = [max(1, (hi - lo) // 300) for lo, hi in zip(epochs, ends, strict=True)]
-    else:
+    else:  # a regular grid: epochs straight from its first bucket, no datetime per bucket
+        points = series_points(resolution=resolution, start=start, end=end, tz=tz)
+        if points > MAX_POINTS:
+            raise TooManyPoints(points)
+        if points <= 0:
+            return SeriesData([], {key: [] for key in metric_keys}, [], [] if combine else None, [], 0)
+        read_start = floor_five(start) if resolution == Resolution.FIVE_MINUTES else floor_hour(start)
         read_end = end
         step = int(_STEPS[resolution].total_seconds())
-        first = to_epoch(grid[0])
-        epochs = list(range(first, first + step * len(grid), step))
-        bucket_slots = [step // 300] * len(grid)
+        first = to_epoch(read_start)
+        epochs = list(range(first, first + step * points, step))
+        bucket_slots = [step // 300] * points
     aggregates = (
         rollups_read_epoch(
             device_ids=device_ids,
             metric_ids=[pk for pk, _ in metrics.values()],
             resolution=resolution,
-            start=grid[0],
+            start=read_start,
             end=read_end,
             tz=tz,
         )
@@ -259,14 +272,16 @@ def _series(
         (device_id,) = device_ids
         for key, pk, kind in wanted:
             value_of = _value_of(kind)
+            mean = kind not in _NOT_MEANS
             column: list[float | None] = []
             flat = key in flat_keys
+            get = aggregates.get
             for index, epoch in enumerate(epochs):
-                agg = aggregates.get((device_id, pk, epoch))
-                if agg is None or agg.count == 0:
+                agg = get((device_id, pk, epoch))
+                if agg is None or not agg.count:
                     column.append(None)
                     continue
-                column.append(value_of(agg))
+                column.append(agg.sum / agg.count if mean else value_of(agg))
                 slots[index] += agg.slots
                 if flat and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
                     flatlined[index] = True
@@ -303,9 +318,16 @@ def _series(
         reporting = [len(devices) for devices in devices_in]
     columns = len(wanted) or 1
     scale = columns * max(expected_devices, 1)
+    shares: dict[tuple[int, int], float] = {}  # few distinct (slots, bucket size) pairs: one round each
+
+    def share(filled: int, bucket: int) -> float:
+        found = shares.get((filled, bucket))
+        if found is None:
+            found = shares[(filled, bucket)] = round(min(1.0, filled / (bucket * scale)), 3)
+        return found
+
     completeness = [
-        round(min(1.0, filled / (bucket * scale)), 3) if filled else 0.0
-        for filled, bucket in zip(slots, bucket_slots, strict=True)
+        share(filled, bucket) if filled else 0.0 for filled, bucket in zip(slots, bucket_slots, strict=True)
     ]
     return SeriesData(epochs, values, completeness, reporting, flatlined, expected_devices)
 

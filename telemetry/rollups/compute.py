@@ -224,11 +224,11 @@ def _dirty_and_stored_postgres(
         fetched = cursor.fetchall()
     dirty: dict[int, set[datetime]] = defaultdict(set)
     stored = []
-    for part, device_id, metric_id, epoch, *rest in fetched:
-        if part:
-            stored.append((device_id, metric_id, epoch, Agg(*rest)))
+    for row in fetched:
+        if row[0]:
+            stored.append((row[1], row[2], row[3], Agg(row[4], row[5], row[6], row[7], row[8], row[9], row[10])))
         else:
-            dirty[device_id].add(from_epoch(epoch))
+            dirty[row[1]].add(from_epoch(row[3]))
     return dirty, stored
 
 
@@ -292,9 +292,7 @@ def rollups_read_epoch(
 
     result: dict[tuple[int, int, int], Agg] = {}
     if not any_tail:
-        for device_id, metric_id, bucket, agg in stored:
-            result[(device_id, metric_id, bucket)] = agg
-        return result
+        return {(device_id, metric_id, bucket): agg for device_id, metric_id, bucket, agg in stored}
     for device_id, metric_id, bucket, agg in stored:
         if resolution == Resolution.DAY:
             covered = bucket in day_epochs.get(device_id, ())
