@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from solarhub.db import hot_cursor
 from telemetry.live import device_live_annotate, plant_live_annotate
 
 from .access import is_platform_admin
@@ -54,7 +54,7 @@ def device_visible_to(user, *, device_id: int) -> VisibleDevice | None:
         return None
     admin = is_platform_admin(user)
     params = [device_id] if admin else [device_id, user.pk, user.pk, user.pk]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_VISIBLE_DEVICE_SQL if admin else _VISIBLE_DEVICE_SCOPED_SQL, params)
         row = cursor.fetchone()
     return VisibleDevice(*row) if row else None

@@ -22,9 +22,8 @@ from .choices import MetricKind, Resolution
 from .ingest import metric_catalog
 from .models import LatestValue, Metric, Reading
 from .quality import bucket_is_flatlined, should_vary
-from .rollups import Agg
 from .rollups.buckets import FIVE_MINUTES, HOUR, floor_five, floor_hour, local_day_start, zone
-from .rollups.compute import from_epoch, rollups_read_epoch, to_epoch
+from .rollups.compute import from_epoch, rollups_read_rows, to_epoch
 
 MAX_POINTS = 5_000
 _STEPS = {Resolution.FIVE_MINUTES: FIVE_MINUTES, Resolution.HOUR: HOUR}
@@ -154,18 +153,6 @@ def series_grid(*, resolution: str, start: datetime, end: datetime, tz: ZoneInfo
     return [lo + n * step for n in range(points)]
 
 
-def _value(agg: Agg | None, kind: str) -> float | None:
-    """A bucket's value: the mean for gauges, the last reading for counters and status words
-    (an average status code means nothing), the sum for derived energy."""
-    if agg is None or agg.count == 0:
-        return None
-    if kind == MetricKind.DERIVED:
-        return agg.sum
-    if kind in (MetricKind.COUNTER, MetricKind.STATUS, MetricKind.BITFIELD):
-        return agg.last
-    return agg.sum / agg.count
-
-
 def _metrics(keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     info = metric_info()
     return {key: (info[key].id, info[key].kind) for key in keys if key in info}
@@ -201,19 +188,15 @@ class SeriesData:
         ]
 
 
-# kinds whose bucket value is not the mean (see _value)
-_NOT_MEANS = frozenset(
-    kind.value for kind in (MetricKind.DERIVED, MetricKind.COUNTER, MetricKind.STATUS, MetricKind.BITFIELD)
-)
-
-
-def _value_of(kind: str):
-    """The bucket value of an aggregate of this kind (see :func:`_value`), as a function."""
-    if kind == MetricKind.DERIVED:
-        return lambda agg: agg.sum
-    if kind in (MetricKind.COUNTER, MetricKind.STATUS, MetricKind.BITFIELD):
-        return lambda agg: agg.last
-    return lambda agg: agg.sum / agg.count
+# A bucket's value by metric kind: the mean for gauges (the default), the last reading for counters
+# and status words (an average status code means nothing), the sum for derived energy.
+_MEAN, _LAST, _SUM = "mean", "last", "sum"
+_MODES = {
+    MetricKind.DERIVED.value: _SUM,
+    MetricKind.COUNTER.value: _LAST,
+    MetricKind.STATUS.value: _LAST,
+    MetricKind.BITFIELD.value: _LAST,
+}
 
 
 def _series(
@@ -250,85 +233,80 @@ def _series(
         first = to_epoch(read_start)
         epochs = list(range(first, first + step * points, step))
         bucket_slots = [step // 300] * points
-    aggregates = (
-        rollups_read_epoch(
+    wanted = [(key, *metrics.get(key, (None, ""))) for key in metric_keys]
+    flat_keys = {key for key in metric_keys if should_vary(key)} if resolution != Resolution.FIVE_MINUTES else set()
+    modes = {kind: _MODES.get(kind, _MEAN) for _key, _pk, kind in wanted}
+    # Only the columns this series uses (each one fetched costs): rows are (device, metric, bucket,
+    # count, sum, slots[, last][, single]).
+    fields = ("count", "sum", "slots")
+    fields += ("last",) if _LAST in modes.values() else ()
+    fields += ("single",) if flat_keys else ()
+    at_last = 3 + fields.index("last") if "last" in fields else None
+    at_single = 3 + fields.index("single") if "single" in fields else None
+    rows = (
+        rollups_read_rows(
             device_ids=device_ids,
             metric_ids=[pk for pk, _ in metrics.values()],
             resolution=resolution,
             start=read_start,
             end=read_end,
             tz=tz,
+            fields=fields,
         )
         if device_ids and metrics
-        else {}
+        else []
     )
-    wanted = [(key, *metrics.get(key, (None, ""))) for key in metric_keys]
-    flat_keys = {key for key in metric_keys if should_vary(key)} if resolution != Resolution.FIVE_MINUTES else set()
-    values: dict[str, list[float | None]] = {}
-    slots = [0] * len(epochs)
-    flatlined = [False] * len(epochs)
+    points = len(epochs)
+    position = {epoch: index for index, epoch in enumerate(epochs)}.get  # bucket start → point
+    values: dict[str, list[float | None]] = {key: [None] * points for key, _pk, _kind in wanted}
+    slots = [0] * points
+    flatlined = [False] * points
+    # metric id → (its column, how a bucket's value is taken, its key if flat lines are looked for)
+    plan = {pk: (values[key], modes[kind], key if key in flat_keys else None) for key, pk, kind in wanted if pk}
     if not combine:
-        # One device: a dict lookup per point and metric, nothing else per point.
-        (device_id,) = device_ids
-        for key, pk, kind in wanted:
-            value_of = _value_of(kind)
-            mean = kind not in _NOT_MEANS
-            column: list[float | None] = []
-            flat = key in flat_keys
-            get = aggregates.get
-            for index, epoch in enumerate(epochs):
-                agg = get((device_id, pk, epoch))
-                if agg is None or not agg.count:
-                    column.append(None)
-                    continue
-                column.append(agg.sum / agg.count if mean else value_of(agg))
-                slots[index] += agg.slots
-                if flat and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
-                    flatlined[index] = True
-            values[key] = column
+        # One device: one pass over its rows, a little arithmetic per row and nothing per gap.
+        for row in rows:
+            index, count = position(row[2]), row[3]
+            if index is None or not count:
+                continue
+            column, mode, flat = plan[row[1]]
+            column[index] = row[4] / count if mode is _MEAN else row[at_last] if mode is _LAST else row[4]
+            slots[index] += row[5]
+            single = row[at_single] if flat else None
+            if single is not None and bucket_is_flatlined(key=flat, count=count, low=single, high=single):
+                flatlined[index] = True
         expected_devices = 1
         reporting = None
     else:
-        per_bucket: dict[tuple[int, int], list[tuple[int, Agg]]] = defaultdict(list)
+        found: dict[tuple[int, int], list[float]] = defaultdict(list)  # (metric, point) → device values
         seen: dict[int, set[int]] = defaultdict(set)  # metric → devices with data in the range
-        for (device_id, metric_id, bucket), agg in aggregates.items():
-            if agg.count:
-                per_bucket[(metric_id, bucket)].append((device_id, agg))
-                seen[metric_id].add(device_id)
-        expected_devices = max((len(seen[pk]) for _key, pk, _kind in wanted if pk in seen), default=0)
         devices_in: list[set[int]] = [set() for _ in epochs]
-        for key, pk, kind in wanted:
-            value_of = _value_of(kind)
-            summed = key in SUMMED_METRICS
-            flat = key in flat_keys
-            column = []
-            for index, epoch in enumerate(epochs):
-                items = per_bucket.get((pk, epoch))
-                if not items:
-                    column.append(None)
-                    continue
-                found = [value_of(agg) for _device, agg in items]
-                column.append(sum(found) if summed else sum(found) / len(found))
-                for device_id, agg in items:
-                    slots[index] += agg.slots
-                    devices_in[index].add(device_id)
-                    if flat and bucket_is_flatlined(key=key, count=agg.count, low=agg.min, high=agg.max):
-                        flatlined[index] = True
-            values[key] = column
+        for row in rows:
+            index, count = position(row[2]), row[3]
+            if index is None or not count:
+                continue
+            device_id, metric_id = row[0], row[1]
+            _column, mode, flat = plan[metric_id]
+            found[(metric_id, index)].append(
+                row[4] / count if mode is _MEAN else row[at_last] if mode is _LAST else row[4]
+            )
+            seen[metric_id].add(device_id)
+            slots[index] += row[5]
+            devices_in[index].add(device_id)
+            single = row[at_single] if flat else None
+            if single is not None and bucket_is_flatlined(key=flat, count=count, low=single, high=single):
+                flatlined[index] = True
+        expected_devices = max((len(seen[pk]) for _key, pk, _kind in wanted if pk in seen), default=0)
+        summed = {pk: key in SUMMED_METRICS for key, pk, _kind in wanted if pk}
+        for (metric_id, index), items in found.items():
+            plan[metric_id][0][index] = sum(items) if summed[metric_id] else sum(items) / len(items)
         reporting = [len(devices) for devices in devices_in]
     columns = len(wanted) or 1
     scale = columns * max(expected_devices, 1)
-    shares: dict[tuple[int, int], float] = {}  # few distinct (slots, bucket size) pairs: one round each
-
-    def share(filled: int, bucket: int) -> float:
-        found = shares.get((filled, bucket))
-        if found is None:
-            found = shares[(filled, bucket)] = round(min(1.0, filled / (bucket * scale)), 3)
-        return found
-
-    completeness = [
-        share(filled, bucket) if filled else 0.0 for filled, bucket in zip(slots, bucket_slots, strict=True)
-    ]
+    # Few distinct (slots filled, bucket size) pairs: one division and round each.
+    pairs = list(zip(slots, bucket_slots, strict=True))
+    shares = {pair: round(min(1.0, pair[0] / (pair[1] * scale)), 3) for pair in set(pairs)}
+    completeness = [shares[pair] for pair in pairs]
     return SeriesData(epochs, values, completeness, reporting, flatlined, expected_devices)
 
 

@@ -5,7 +5,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class JWTWithPasswordFlowScheme(OpenApiAuthenticationExtension):
-    target_class = "rest_framework_simplejwt.authentication.JWTAuthentication"
+    target_class = "accounts.authentication.JWTAuthentication"
     name = ["jwtAuth", "oauth2Password"]
     priority = 1  # wins over drf-spectacular's built-in simplejwt extension
 

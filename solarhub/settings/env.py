@@ -98,6 +98,9 @@ def env_origins(name: str, default: list[str]) -> list[str]:
     return [origin.rstrip("/") for origin in origins]
 
 
+PREPARE_THRESHOLD = 5  # executions of one statement on a connection before psycopg prepares it
+
+
 def env_database(name: str, default: str) -> dict:
     value = env_str(name, default) or default
     scheme = urlsplit(value).scheme
@@ -113,6 +116,12 @@ def env_database(name: str, default: str) -> dict:
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
         config["CONN_HEALTH_CHECKS"] = True
+        # Server-side prepared statements for what psycopg binds on the server (the hot reads of
+        # solarhub.db.server_cursor: rollup rows, the token's user, the device scope; Django's own
+        # queries bind on the client and are never prepared): planned once per connection, not
+        # per request. Off for PgBouncer in transaction mode before 1.21, which cannot route them.
+        prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+        config["OPTIONS"].setdefault("prepare_threshold", PREPARE_THRESHOLD if prepared else None)
     return config
 
 

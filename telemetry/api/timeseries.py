@@ -247,13 +247,20 @@ def _points(*, columns: SeriesColumns, data: SeriesData) -> tuple[list[dict], di
     stamps = [_iso_epoch(epoch) for epoch in data.epochs]
     series = [(label, data.values[key]) for label, key in columns.columns]
     completeness = data.completeness
-    points = []
-    for index, stamp in enumerate(stamps):
-        point = {"timestamp": stamp}
-        for label, values in series:
-            point[label] = values[index]
-        point["completeness"] = completeness[index]
-        points.append(point)
+    if len(series) == 1:  # one column (``value``, or a group of one): a single comprehension
+        ((label, values),) = series
+        points = [
+            {"timestamp": stamp, label: value, "completeness": share}
+            for stamp, value, share in zip(stamps, values, completeness, strict=True)
+        ]
+    else:
+        points = []
+        for index, stamp in enumerate(stamps):
+            point = {"timestamp": stamp}
+            for label, values in series:
+                point[label] = values[index]
+            point["completeness"] = completeness[index]
+            points.append(point)
     if data.devices_reporting is not None:
         for point, devices in zip(points, data.devices_reporting, strict=True):
             point["devicesReporting"] = devices

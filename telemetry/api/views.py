@@ -12,8 +12,8 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.authentication import JWTAuthentication
 from plants.access import PlantAction, plant_actions_for, plant_ids_with_action
 from plants.models import Plant
 from plants.selectors import plant_ids_visible_to

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-import psycopg
 from django.db import connection
 from django.db.models import Q
-from psycopg.pq import Format
+
+from solarhub.db import server_cursor
 
 from ..choices import Resolution
 from ..ingest import FUTURE_TOLERANCE, metric_catalog
@@ -182,54 +184,83 @@ def from_epoch(seconds: int) -> datetime:
     return EPOCH + timedelta(seconds=seconds)
 
 
+# A rollup row as the readers get it: (device, metric, bucket start in epoch seconds, then the
+# fields asked for, by default count, sum, min, max, first, last, slots) — a plain tuple, straight
+# from the database driver.
+RollupRow = tuple
+ALL_FIELDS = ("count", "sum", "min", "max", "first", "last", "slots")
+# Fields a reader may ask for: the SQL over a rollup row, and how to take it from the stored
+# column order (ALL_FIELDS) in Python. ``single``: the bucket's one value when every reading
+# carried the same (min = max), else NULL — what flat-line detection needs, in one column.
+# Every column fetched costs (720 rows: ~0.2 ms each), so a series asks for no more than it uses.
+_FIELD_SQL = {name: name for name in ALL_FIELDS} | {"single": "CASE WHEN min = max THEN min END"}
+_FIELD_FILLER = {"count": "0", "slots": "0"}  # the dirty-hour rows' placeholders (floats otherwise)
+
+
+def _projector(fields: tuple[str, ...]):
+    """``(count, sum, min, max, first, last, slots)`` → the ``fields`` of it, as a tuple."""
+    if fields == ALL_FIELDS:
+        return tuple
+    getters = [
+        (lambda v: v[2] if v[2] == v[3] else None) if name == "single" else itemgetter(ALL_FIELDS.index(name))
+        for name in fields
+    ]
+    return lambda values: tuple(get(values) for get in getters)
+
+
 def _stored_rollups(
-    *, device_ids, metric_ids: set[int], resolution: str, start: datetime, end: datetime
-) -> list[tuple[int, int, int, Agg]]:
-    """``(device, metric, bucket as epoch seconds, aggregate)`` of the stored rows, through the
-    ORM (SQLite, or device ids given as a subquery)."""
+    *, device_ids, metric_ids: set[int], resolution: str, start: datetime, end: datetime, fields: tuple[str, ...]
+) -> list[RollupRow]:
+    """The stored rows, through the ORM (SQLite, or device ids given as a subquery)."""
     stored = Rollup.objects.filter(
         resolution=resolution, device_id__in=device_ids, metric_id__in=metric_ids, bucket__gte=start, bucket__lt=end
-    ).values_list("device_id", "metric_id", "bucket", "count", "sum", "min", "max", "first", "last", "slots")
-    return [(d, m, to_epoch(bucket), Agg(*rest)) for d, m, bucket, *rest in stored]
+    ).values_list("device_id", "metric_id", "bucket", *ALL_FIELDS)
+    project = _projector(fields)
+    return [(d, m, to_epoch(bucket), *project(rest)) for d, m, bucket, *rest in stored]
 
 
-def binary_cursor():
-    """A PostgreSQL cursor that receives results in binary: psycopg parses text floats one by one
-    in Python, which cost more than PostgreSQL reading the rows (a 720-row series: 5.7 ms as
-    text, 4.2 ms binary). Django's own cursors bind client-side, which cannot do binary, so this
-    is a server-binding psycopg cursor wrapped the way Django wraps its own: query logging,
-    ``execute_wrapper`` hooks and query-count tests still see every statement."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    raw.format = Format.BINARY
-    return connection._prepare_cursor(raw)
+@lru_cache(maxsize=16)
+def _dirty_and_stored_sql(fields: tuple[str, ...]) -> str:
+    """The devices' dirty hours (as rows of metric 0, which no metric has) and the stored rollup
+    rows with ``fields``, in one statement; buckets as integers — Django's timestamptz loader
+    (Python, per value) was most of a 720-point series' time."""
+    fillers = "".join(f", {_FIELD_FILLER.get(name, '0.0::float8')}" for name in fields)
+    columns = "".join(f", {_FIELD_SQL[name]}" for name in fields)
+    return (
+        f"SELECT device_id, 0::smallint, extract(epoch FROM hour)::bigint{fillers} "  # noqa: S608 -- constants only
+        "FROM telemetry_dirtyhour WHERE device_id = ANY(%s::bigint[]) AND hour < %s "
+        "UNION ALL "
+        f"SELECT device_id, metric_id, extract(epoch FROM bucket)::bigint{columns} "
+        "FROM telemetry_rollup WHERE resolution = %s AND device_id = ANY(%s::bigint[]) "
+        "AND metric_id = ANY(%s::int[]) AND bucket >= %s AND bucket < %s"
+    )
 
 
 def _dirty_and_stored_postgres(
-    *, device_ids, metric_ids: set[int], resolution: str, start: datetime, end: datetime, dirty_before: datetime
-) -> tuple[dict[int, set[datetime]], list[tuple[int, int, int, Agg]]]:
-    """The devices' dirty hours and the stored rows in one round trip, buckets as integers:
-    Django's timestamptz loader (Python, per value, plus a ``datetime.replace``) was most of a
-    720-point series' time. A 30-day series is then three queries: the user, the device, this."""
-    with binary_cursor() as cursor:
+    *,
+    device_ids,
+    metric_ids: set[int],
+    resolution: str,
+    start: datetime,
+    end: datetime,
+    dirty_before: datetime,
+    fields: tuple[str, ...],
+) -> tuple[dict[int, set[datetime]], list[RollupRow]]:
+    """The devices' dirty hours and the stored rows (as the driver returns them: no Python
+    object per row). A 30-day series is then three queries: the user, the device, this."""
+    with server_cursor(binary=True) as cursor:
         cursor.execute(
-            "SELECT 0, device_id, 0, extract(epoch FROM hour)::bigint, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0 "
-            "FROM telemetry_dirtyhour WHERE device_id = ANY(%s::bigint[]) AND hour < %s "
-            "UNION ALL "
-            "SELECT 1, device_id, metric_id, extract(epoch FROM bucket)::bigint, count, sum, min, max, first, last, "
-            "slots FROM telemetry_rollup WHERE resolution = %s AND device_id = ANY(%s::bigint[]) "
-            "AND metric_id = ANY(%s::int[]) AND bucket >= %s AND bucket < %s",
+            _dirty_and_stored_sql(fields),
             [list(device_ids), dirty_before, resolution, list(device_ids), list(metric_ids), start, end],
         )
         fetched = cursor.fetchall()
     dirty: dict[int, set[datetime]] = defaultdict(set)
-    stored = []
-    for row in fetched:
-        if row[0]:
-            stored.append((row[1], row[2], row[3], Agg(row[4], row[5], row[6], row[7], row[8], row[9], row[10])))
-        else:
-            dirty[row[1]].add(from_epoch(row[3]))
-    return dirty, stored
+    if any(row[1] == 0 for row in fetched):
+        for row in fetched:
+            if row[1] == 0:
+                dirty[row[0]].add(from_epoch(row[2]))
+        fetched = [row for row in fetched if row[1] != 0]
+    return dirty, fetched
 
 
 def rollups_read_epoch(
@@ -241,8 +272,27 @@ def rollups_read_epoch(
     end: datetime,
     tz: ZoneInfo,
 ) -> dict[tuple[int, int, int], Agg]:
-    """:func:`rollups_read` keyed ``(device, metric, bucket start in epoch seconds)`` — what the
-    series readers use: no datetime per stored row."""
+    """:func:`rollups_read` keyed ``(device, metric, bucket start in epoch seconds)``: no
+    datetime per stored row."""
+    rows = rollups_read_rows(
+        device_ids=device_ids, metric_ids=metric_ids, resolution=resolution, start=start, end=end, tz=tz
+    )
+    return {(row[0], row[1], row[2]): Agg(*row[3:]) for row in rows}
+
+
+def rollups_read_rows(
+    *,
+    device_ids: Sequence[int],
+    metric_ids: Collection[int],
+    resolution: str,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    fields: tuple[str, ...] = ALL_FIELDS,
+) -> list[RollupRow]:
+    """What :func:`rollups_read` answers, as :data:`RollupRow` tuples ``(device, metric, bucket
+    epoch, *fields)``, one per device, metric and bucket, in no particular order — the series
+    readers' form: without dirty hours in the range, the rows are the driver's own tuples."""
     metric_ids = set(metric_ids)
     ids = energy_metric_ids()
     energy_id = ids.get(ENERGY_KEY)
@@ -258,11 +308,12 @@ def rollups_read_epoch(
             start=start,
             end=end,
             dirty_before=end + HOUR,
+            fields=fields,
         )
     else:
         dirty = dirty_hours(device_ids=device_ids, before=end + HOUR)
         stored = _stored_rollups(
-            device_ids=device_ids, metric_ids=metric_ids, resolution=resolution, start=start, end=end
+            device_ids=device_ids, metric_ids=metric_ids, resolution=resolution, start=start, end=end, fields=fields
         )
     tails: dict[bool, dict[int, set[datetime]]] = {False: {}, True: {}}  # is energy → device → hours
     if metric_ids - {energy_id}:
@@ -272,6 +323,13 @@ def rollups_read_epoch(
             d: {h for h in hours if span_lo <= h < span_hi}
             for d, hours in energy_neighbours(device_hours=dirty, metric_ids=ids).items()
         }
+    # "Covered by the tail" in epoch seconds, per stored row without a datetime.
+    tail_epochs = {
+        is_energy: {d: {to_epoch(h) for h in hours} for d, hours in tail.items() if hours}
+        for is_energy, tail in tails.items()
+    }
+    if not any(tail_epochs[False].values()) and not any(tail_epochs[True].values()):
+        return stored
 
     def in_tail(device_id: int, metric_id: int, hour: datetime) -> bool:
         return hour in tails[metric_id == energy_id].get(device_id, ())
@@ -281,25 +339,17 @@ def rollups_read_epoch(
         for device_id, hours in tail.items():
             for hour in hours:
                 tail_days[device_id].update({day_bucket_of(hour, tz), day_bucket_of(hour + HOUR - _TINY, tz)})
-
-    # The same "covered by the tail" test in epoch seconds, per stored row without a datetime.
-    tail_epochs = {
-        is_energy: {d: {to_epoch(h) for h in hours} for d, hours in tail.items() if hours}
-        for is_energy, tail in tails.items()
-    }
     day_epochs = {d: {to_epoch(day) for day in days} for d, days in tail_days.items()}
-    any_tail = any(tail_epochs[False].values()) or any(tail_epochs[True].values())
 
-    result: dict[tuple[int, int, int], Agg] = {}
-    if not any_tail:
-        return {(device_id, metric_id, bucket): agg for device_id, metric_id, bucket, agg in stored}
-    for device_id, metric_id, bucket, agg in stored:
+    result: list[RollupRow] = []
+    for row in stored:
+        device_id, metric_id, bucket = row[0], row[1], row[2]
         if resolution == Resolution.DAY:
             covered = bucket in day_epochs.get(device_id, ())
         else:
             covered = bucket - bucket % 3600 in tail_epochs[metric_id == energy_id].get(device_id, ())
         if not covered:
-            result[(device_id, metric_id, bucket)] = agg
+            result.append(row)
 
     tail_hours = _merge_tails(tails)
     computed = five_minute(device_hours=tail_hours, metrics_of=dict.fromkeys(tail_hours, metric_ids))
@@ -311,7 +361,8 @@ def rollups_read_epoch(
         found = {(d, m, b): agg for ((d, m), b), agg in hourly.items() if start <= b < end}
     else:
         found = _recompose_days(tail_days, metric_ids, computed, in_tail, tz, start, end)
-    result.update({(d, m, to_epoch(b)): agg for (d, m, b), agg in found.items()})
+    project = _projector(fields)
+    result.extend((d, m, to_epoch(b), *project(agg.as_tuple())) for (d, m, b), agg in found.items())
     return result
 
 
