@@ -263,44 +263,35 @@ def _series(
     flatlined = [False] * points
     # metric id → (its column, how a bucket's value is taken, its key if flat lines are looked for)
     plan = {pk: (values[key], modes[kind], key if key in flat_keys else None) for key, pk, kind in wanted if pk}
-    if not combine:
-        # One device: one pass over its rows, a little arithmetic per row and nothing per gap.
-        for row in rows:
-            index, count = position(row[2]), row[3]
-            if index is None or not count:
-                continue
-            column, mode, flat = plan[row[1]]
-            column[index] = row[4] / count if mode is _MEAN else row[at_last] if mode is _LAST else row[4]
-            slots[index] += row[5]
-            single = row[at_single] if flat else None
-            if single is not None and bucket_is_flatlined(key=flat, count=count, low=single, high=single):
-                flatlined[index] = True
-        expected_devices = 1
-        reporting = None
-    else:
-        found: dict[tuple[int, int], list[float]] = defaultdict(list)  # (metric, point) → device values
-        seen: dict[int, set[int]] = defaultdict(set)  # metric → devices with data in the range
-        devices_in: list[set[int]] = [set() for _ in epochs]
-        for row in rows:
-            index, count = position(row[2]), row[3]
-            if index is None or not count:
-                continue
-            device_id, metric_id = row[0], row[1]
-            _column, mode, flat = plan[metric_id]
-            found[(metric_id, index)].append(
-                row[4] / count if mode is _MEAN else row[at_last] if mode is _LAST else row[4]
-            )
-            seen[metric_id].add(device_id)
-            slots[index] += row[5]
-            devices_in[index].add(device_id)
-            single = row[at_single] if flat else None
-            if single is not None and bucket_is_flatlined(key=flat, count=count, low=single, high=single):
-                flatlined[index] = True
+    # One pass over the rows, a little arithmetic per row and nothing per gap. A plant series
+    # collects each point's device values first (summed or averaged below).
+    found: dict[tuple[int, int], list[float]] = defaultdict(list)  # (metric, point) → device values
+    seen: dict[int, set[int]] = defaultdict(set)  # metric → devices with data in the range
+    devices_in: list[set[int]] = [set() for _ in epochs] if combine else []
+    for row in rows:
+        index, count = position(row[2]), row[3]
+        if index is None or not count:
+            continue
+        column, mode, flat = plan[row[1]]
+        value = row[4] / count if mode is _MEAN else row[at_last] if mode is _LAST else row[4]
+        if combine:
+            found[(row[1], index)].append(value)
+            seen[row[1]].add(row[0])
+            devices_in[index].add(row[0])
+        else:
+            column[index] = value
+        slots[index] += row[5]
+        single = row[at_single] if flat else None
+        if single is not None and bucket_is_flatlined(key=flat, count=count, low=single, high=single):
+            flatlined[index] = True
+    if combine:
         expected_devices = max((len(seen[pk]) for _key, pk, _kind in wanted if pk in seen), default=0)
         summed = {pk: key in SUMMED_METRICS for key, pk, _kind in wanted if pk}
         for (metric_id, index), items in found.items():
             plan[metric_id][0][index] = sum(items) if summed[metric_id] else sum(items) / len(items)
-        reporting = [len(devices) for devices in devices_in]
+        reporting: list[int] | None = [len(devices) for devices in devices_in]
+    else:
+        expected_devices, reporting = 1, None
     columns = len(wanted) or 1
     scale = columns * max(expected_devices, 1)
     # Few distinct (slots filled, bucket size) pairs: one division and round each.

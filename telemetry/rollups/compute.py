@@ -169,10 +169,10 @@ def rollups_read(
     hours still dirty are recomputed from raw readings, and for ``energy_produced`` also the
     hours a dirty hour can influence (:func:`energy_neighbours`). A constant number of queries
     whatever the number of devices or points."""
-    found = rollups_read_epoch(
+    rows = rollups_read_rows(
         device_ids=device_ids, metric_ids=metric_ids, resolution=resolution, start=start, end=end, tz=tz
     )
-    return {(d, m, from_epoch(e)): agg for (d, m, e), agg in found.items()}
+    return {(row[0], row[1], from_epoch(row[2])): Agg(*row[3:]) for row in rows}
 
 
 def to_epoch(moment: datetime) -> int:
