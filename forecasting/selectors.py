@@ -12,9 +12,35 @@ from plants.selectors import plant_ids_visible_to
 
 from .measured import actual_power_kw, measured_weather, model_from_measured, series_resolution
 from .models import ForecastAccuracy, GenerationForecast, PlantCalibration
-from .pvmodel import plant_model_build
+from .pvmodel import PlantConfigError, plant_model_build
 
 MAX_ACCURACY_ROWS = 366
+
+# What a plant record without a complete model configuration cannot do (each answers 400
+# PLANT_CONFIG_INVALID naming the fields); monitoring, alarms and the dashboard still work.
+MODEL_FEATURES = ("forecasts", "expected_power")
+
+
+def plant_model_readiness(*, plant: Plant) -> dict:
+    """Whether ``plant``'s record is enough for the pvlib plant model, and if not, every field
+    at fault — by the very rule the forecasts and expected power apply (``plant_model_build``),
+    so the plant detail and a refused forecast always name the same fields. Mounting (tilt,
+    azimuth, tracker geometry), the module datasheet and inverter ratings are optional on the
+    plant: an installer may fill them in later, or never for a monitoring-only plant. Nothing is
+    assumed: the model never guesses a tilt or a rating. Three queries (the model's own reads).
+
+    ``missing`` lists field names (snake_case, as the model's errors name them); ``errors``
+    maps each to its messages. Underperformance alarms fall back to capacity x POA / 1000 while
+    the plant is not ready (alarms.evaluation)."""
+    if plant.pk is None:
+        return {"ready": False, "missing": [], "errors": {}, "features": list(MODEL_FEATURES)}
+    try:
+        plant_model_build(plant=plant)
+    except PlantConfigError as exc:
+        errors = {name: list(messages) for name, messages in exc.errors.items()}
+    else:
+        errors = {}
+    return {"ready": not errors, "missing": list(errors), "errors": errors, "features": list(MODEL_FEATURES)}
 
 
 def plant_visible_get(*, user, plant_id) -> Plant | None:

@@ -34,7 +34,7 @@ from .models import (
     PlantMembership,
     StringBoxDatasheet,
 )
-from .services import plant_code_generate, plant_memberships_sync, plant_mounting_validate
+from .services import plant_code_generate, plant_memberships_sync
 
 AUDIT_FIELDS = ("created_at", "updated_at")
 
@@ -65,15 +65,6 @@ class PlantAdminForm(forms.ModelForm):
 
     def clean_plant_code(self):
         return self.cleaned_data.get("plant_code") or plant_code_generate()
-
-    def _post_clean(self):
-        super()._post_clean()
-        # Fixed-tilt plants need tilt/azimuth, trackers axis azimuth, max angle and GCR —
-        # the same rule the API's plant_create/plant_update enforce.
-        try:
-            plant_mounting_validate(self.instance)
-        except ValidationError as exc:
-            self._update_errors(exc)
 
 
 class MembershipFormSet(BaseInlineFormSet):
@@ -128,7 +119,7 @@ class PlantAdmin(PlatformAdminPermissions, admin.ModelAdmin):
     list_select_related = ("owner", "installer")
     ordering = ("name", "id")
     search_fields = ("name", "plant_code", "location", "owner__email")
-    readonly_fields = AUDIT_FIELDS
+    readonly_fields = ("model_readiness", *AUDIT_FIELDS)
     autocomplete_fields = ("owner", "installer")
     inlines = [PanelSpecInline, DeviceInline, PlantMembershipInline]
     fieldsets = (
@@ -155,16 +146,30 @@ class PlantAdmin(PlatformAdminPermissions, admin.ModelAdmin):
                     ("axis_tilt", "axis_azimuth"),
                     ("max_angle", "backtrack", "gcr"),
                 ),
-                "description": "Fixed tilt: surface tilt and azimuth. Single-axis tracker: axis azimuth, "
-                "max angle and GCR.",
+                "description": "Optional (a monitoring-only plant needs none). For forecasts and expected "
+                "power: fixed tilt needs surface tilt and azimuth; a single-axis tracker axis tilt, axis "
+                "azimuth, max angle and GCR (with backtracking). 'Model readiness' below names what is missing.",
             },
         ),
-        ("Performance model", {"fields": ("system_losses_pct", "albedo")}),
+        ("Performance model", {"fields": ("system_losses_pct", "albedo", "temperature_model", "model_readiness")}),
         ("Audit", {"fields": AUDIT_FIELDS, "classes": ("collapse",)}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(device_count=Count("devices"))
+
+    @admin.display(description="Model readiness")
+    def model_readiness(self, obj: Plant) -> str:
+        """The same check the forecasts apply (``plant_model_readiness``), after saving."""
+        from forecasting.selectors import plant_model_readiness
+
+        if obj.pk is None:
+            return "Save the plant to check it."
+        readiness = plant_model_readiness(plant=obj)
+        if readiness["ready"]:
+            return "Ready: forecasts and expected power can run."
+        problems = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in readiness["errors"].items())
+        return f"Not ready for {', '.join(readiness['features'])}: {problems}"
 
     @admin.display(description="Capacity (kWp)", ordering="total_power_output_kw")
     def capacity(self, obj: Plant) -> str:

@@ -58,23 +58,13 @@ def _full_clean(instance, exclude: list[str] | None = None) -> None:
     instance.full_clean(exclude=exclude, validate_unique=True)
 
 
-def plant_mounting_validate(plant: Plant) -> None:
-    from .choices import Tracking
-
-    missing = []
-    if plant.tracking == Tracking.FIXED:
-        missing = [f for f in ("surface_tilt", "surface_azimuth") if getattr(plant, f) is None]
-    elif plant.tracking == Tracking.SINGLE_AXIS:
-        missing = [f for f in ("axis_azimuth", "max_angle", "gcr") if getattr(plant, f) is None]
-    if missing:
-        raise ValidationError({f: f"Required for {plant.get_tracking_display().lower()} plants." for f in missing})
-
-
 @transaction.atomic
 def plant_create(*, by, data: dict[str, Any]) -> Plant:
     """Create a plant. Installers become its installer; only platform admins may name another
     installer. ``plant_code`` is generated and ``timezone`` looked up from the coordinates when
-    not given."""
+    not given. Seed 001's fields are enough: mounting, layout and datasheets are optional and
+    ``forecasting.selectors.plant_model_readiness`` says what the plant model still lacks (the
+    features that need the model refuse with PLANT_CONFIG_INVALID naming those fields)."""
     if not may_create_plants(by):
         from rest_framework.exceptions import PermissionDenied
 
@@ -92,7 +82,6 @@ def plant_create(*, by, data: dict[str, Any]) -> Plant:
     _check_owner(plant.owner)
     _check_installer(plant.installer)
     _full_clean(plant)
-    plant_mounting_validate(plant)
     plant.save()
     plant_memberships_sync(plant=plant)
     return plant
@@ -113,7 +102,6 @@ def plant_update(*, by, plant_id: int, data: dict[str, Any]) -> Plant:
     _check_owner(plant.owner)
     _check_installer(plant.installer)
     _full_clean(plant)
-    plant_mounting_validate(plant)
     plant.save()
     plant_memberships_sync(plant=plant)
     return plant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -18,6 +19,7 @@ from plants.models import (
     PlantMembership,
     StringBoxDatasheet,
 )
+from solarhub.api.renderers import camel_key
 from telemetry.live import DEVICE_STATUS_VALUES, DeviceLive, PlantLive, device_live, plant_live
 
 
@@ -145,15 +147,50 @@ CONFIG_FIELDS = [
 ]
 
 
+class ModelReadinessSerializer(serializers.Serializer):
+    ready = serializers.BooleanField(help_text="True when the record is enough for the pvlib plant model.")
+    missing = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fields missing or inconsistent for the model (camelCase, as PLANT_CONFIG_INVALID names them).",
+    )
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    features = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What needs the model: these answer 400 PLANT_CONFIG_INVALID until ready.",
+    )
+
+
+class LenientDateField(serializers.DateField):
+    """A date; also accepts an ISO 8601 date-time (seed 001 sends ``installationDate`` as
+    ``2023-06-15T00:00:00Z``) and keeps its calendar date as written."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and "T" in value:
+            parsed = parse_datetime(value.strip())
+            if parsed is not None:
+                return parsed.date()
+        return super().to_internal_value(value)
+
+
 class PlantDetailSerializer(PlantListSerializer):
     """Seed 001's detail (``coordinates``, ``installationDate``) plus seed 000's configuration.
-    Writes accept this same shape; ``ownerId``/``installerId`` are validated by the service."""
+    Writes accept this same shape; ``ownerId``/``installerId`` are validated by the service.
+    Only seed 001's fields are needed to create a plant (mounting, layout and datasheets are
+    optional); ``modelReadiness`` says what the pvlib model still lacks. The site may be given
+    as ``coordinates {lat, lng}`` or as ``latitude``/``longitude``."""
 
     name = serializers.CharField(max_length=128)
     location = serializers.CharField(max_length=255, required=False, allow_blank=True)
     total_capacity = serializers.FloatField(source="total_power_output_kw", min_value=0.001)
-    coordinates = CoordinatesField()
-    installation_date = serializers.DateField(required=False, allow_null=True)
+    coordinates = CoordinatesField(required=False)
+    latitude = serializers.FloatField(
+        source="site_latitude", min_value=-90, max_value=90, required=False, write_only=True
+    )
+    longitude = serializers.FloatField(
+        source="site_longitude", min_value=-180, max_value=180, required=False, write_only=True
+    )
+    installation_date = LenientDateField(required=False, allow_null=True)
+    model_readiness = serializers.SerializerMethodField()
     owner_id = serializers.IntegerField(required=False, allow_null=True)
     installer_id = serializers.IntegerField(required=False, allow_null=True)
     plant_code = serializers.CharField(max_length=32, required=False)
@@ -163,12 +200,38 @@ class PlantDetailSerializer(PlantListSerializer):
         fields = [
             *PlantListSerializer.Meta.fields,
             "coordinates",
+            "latitude",
+            "longitude",
             "installation_date",
             *CONFIG_FIELDS,
+            "model_readiness",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "device_count", "status", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        given = {"latitude": attrs.pop("site_latitude", None), "longitude": attrs.pop("site_longitude", None)}
+        if any(value is not None for value in given.values()):
+            for name, value in given.items():
+                if value is None:  # the other coordinate: from coordinates, else the stored one
+                    value = attrs.get(name, getattr(self.instance, name, None))
+                    if value is None:
+                        raise serializers.ValidationError({name: ["Required with the other coordinate."]})
+                elif name in attrs and attrs[name] != value:
+                    raise serializers.ValidationError({name: ["Contradicts coordinates; give one of them."]})
+                attrs[name] = value
+        if self.instance is None and attrs.get("latitude") is None:
+            raise serializers.ValidationError({"coordinates": ["Required: {lat, lng} (or latitude and longitude)."]})
+        return attrs
+
+    @extend_schema_field(ModelReadinessSerializer)
+    def get_model_readiness(self, plant) -> dict:
+        from forecasting.selectors import plant_model_readiness
+
+        readiness = plant_model_readiness(plant=plant)
+        readiness["missing"] = [camel_key(name) for name in readiness["missing"]]
+        return readiness
 
 
 class PanelSpecSerializer(serializers.ModelSerializer):

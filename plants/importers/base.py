@@ -51,6 +51,7 @@ class ImportResult:
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
+    readiness: dict | None = None  # forecasting.selectors.plant_model_readiness after a real import
 
     def count(self, kind: str, *, created: bool, changed: bool) -> None:
         (self.created if created else self.updated if changed else self.unchanged)[kind] += 1
@@ -63,6 +64,16 @@ class ImportResult:
             lines.append(
                 f"  {kind}: {self.created[kind]} created, {self.updated[kind]} updated, "
                 f"{self.unchanged[kind]} unchanged"
+            )
+        if self.readiness is not None and not self.readiness["ready"]:
+            lines.append(
+                f"Not ready for {', '.join(self.readiness['features'])} (the plant model lacks these; "
+                "monitoring works without them):"
+            )
+            plant_fields = {f.name for f in Plant._meta.get_fields()}
+            lines.extend(
+                f"  - {'plant.' if name in plant_fields else ''}{name}: {' '.join(msgs)}"
+                for name, msgs in self.readiness["errors"].items()
             )
         if self.dry_run:
             lines.append("Dry run: nothing was written.")

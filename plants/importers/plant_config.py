@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 
 from accounts.choices import UserType
 
-from ..choices import DeviceType, Tracking
+from ..choices import DeviceType
 from ..models import DATASHEETS, Device, PanelSpec, Plant
-from ..services import plant_code_generate, plant_memberships_sync, plant_mounting_validate, timezone_for
+from ..services import plant_code_generate, plant_memberships_sync, timezone_for
 from .base import (
     KEEP,
     PANEL_SPEC_FIELDS,
@@ -97,11 +96,6 @@ def _plan_plant(data: Any, problems: list[str]) -> tuple[Plant, bool, bool]:
     ):  # fmt: skip
         plant.timezone = timezone_for(latitude=lat, longitude=lon)
     clean_into(plant, "plant.", problems, bad | {"owner", "installer"})
-    if plant.tracking in Tracking.values:
-        try:
-            plant_mounting_validate(plant)
-        except ValidationError as exc:
-            problems.extend(f"plant.{k}: {m}" for k, msgs in exc.message_dict.items() if k not in bad for m in msgs)
     return plant, created, created or before != snapshot(plant)
 
 
@@ -186,7 +180,9 @@ def plant_config_import(*, data: dict, dry_run: bool = False) -> ImportResult:
     idempotent. Panel specs are matched by (manufacturer_name, panel_type), devices by serial
     number; given keys overwrite stored values, omitted keys and device sections leave the stored
     rows alone, and nothing is ever deleted. ``timezone`` is looked up from the coordinates when
-    omitted (for a new plant or moved coordinates). Every problem is collected and raised as
+    omitted (for a new plant or moved coordinates). Mounting, layout and datasheets are optional,
+    as in the API: after a real import ``result.readiness`` (and the summary) names what the plant
+    model still lacks, by the rule the forecasts apply. Every problem is collected and raised as
     :class:`ImportFailed` before anything is written; all writes share one transaction, and a
     ``dry_run`` validates and counts without writing.
     """
@@ -222,6 +218,9 @@ def plant_config_import(*, data: dict, dry_run: bool = False) -> ImportResult:
                 spec.plant = plant
                 spec.save()
         write_devices(plant, devices)
+        from forecasting.selectors import plant_model_readiness
+
+        result.readiness = plant_model_readiness(plant=plant)
         return result
 
     return atomic_import(run)

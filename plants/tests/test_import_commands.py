@@ -241,11 +241,6 @@ BROKEN = {
     "latitude text": (_set("plant.latitude", "north"), 'plant.latitude: expected a number, got "north"'),
     "bad timezone": (_set("plant.timezone", "Mars/Olympus"), "plant.timezone: 'Mars/Olympus' is not an IANA"),
     "gcr 1.5": (_set("plant.gcr", 1.5), "plant.gcr: GCR must be in (0, 1)."),
-    "tracker without gcr": (_set("plant.gcr", KeyError), "plant.gcr: Required for single-axis tracker plants."),
-    "fixed without tilt": (
-        lambda d: d["plant"].update(tracking="fixed", surface_azimuth=180.0),
-        "plant.surface_tilt: Required for fixed tilt plants.",
-    ),
     "unknown parent": (
         _set("string_monitoring_boxes.0.parent", "INV-404"),
         "string_monitoring_boxes[0].parent: no device with serial number 'INV-404' in the input or on the plant",
@@ -284,6 +279,24 @@ def test_broken_config_is_refused_and_nothing_written(tmp_path, imported, case):
     problems = fails(import_json, tmp_path, broken(mutate))
     assert any(p.startswith(expected) for p in problems), problems
     assert not Plant.objects.filter(plant_code="SUN-TRK-002").exists()
+
+
+def test_mounting_is_optional_and_the_summary_names_what_the_model_lacks(tmp_path):
+    """The API's rule: a plant imports without its mounting; the summary says what forecasts
+    and expected power would refuse for (the same check they apply)."""
+
+    def no_geometry(data):
+        for key in ("gcr", "max_angle", "axis_tilt", "axis_azimuth"):
+            data["plant"].pop(key, None)
+
+    out = import_json(tmp_path, broken(no_geometry))
+    plant = Plant.objects.get(plant_code="SUN-TRK-002")
+    assert plant.tracking == "single_axis" and plant.gcr is None
+    assert "Not ready for forecasts" in out
+    for key in ("axis_tilt", "axis_azimuth", "max_angle", "gcr"):
+        assert f"  - plant.{key}: Required" in out, out
+    complete = import_json(tmp_path, example())
+    assert "Not ready" not in complete, complete
 
 
 def test_missing_required_plant_fields_are_all_listed(tmp_path):

@@ -110,10 +110,12 @@ def test_installer_creates_a_plant_for_a_customer(installer, customer):
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"totalCapacity": 0}, "totalCapacity"),
         ({"gcr": 1.5, "tracking": "single_axis", "axisAzimuth": 180, "maxAngle": 60}, "gcr"),
-        ({"surfaceTilt": None}, "surfaceTilt"),
         ({"surfaceTilt": 120}, "surfaceTilt"),
-        ({"tracking": "single_axis"}, "axisAzimuth"),
+        ({"tracking": "sideways"}, "tracking"),
         ({"name": ""}, "name"),
+        ({"installationDate": "15/06/2023"}, "installationDate"),
+        ({"latitude": 38.5}, "latitude"),  # contradicts coordinates.lat
+        ({"coordinates": None}, "coordinates"),
     ],
 )
 def test_invalid_plants_are_400_naming_the_field(installer, change, field):
@@ -121,6 +123,110 @@ def test_invalid_plants_are_400_naming_the_field(installer, change, field):
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"], response.json()
     assert not Plant.objects.exists()
+
+
+# What the SPA knows at onboarding (seed 001's plant shape): no mounting, no datasheets.
+SEED_001_PLANT = {
+    "name": "Solar Farm Alpha",
+    "location": "California, USA",
+    "coordinates": {"lat": 37.7749, "lng": -122.4194},
+    "totalCapacity": 500,
+    "timezone": "America/Los_Angeles",
+    "installationDate": "2023-06-15T00:00:00Z",
+}
+
+
+def test_a_plant_is_created_and_edited_with_seed_001_fields_alone_and_says_what_the_model_lacks(installer, customer):
+    client = api_client_for(installer)
+    response = client.post("/api/plants", {**SEED_001_PLANT, "ownerId": customer.id}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    plant = Plant.objects.get(id=body["id"])
+    assert (plant.owner, plant.installer, str(plant.installation_date)) == (customer, installer, "2023-06-15")
+    assert plant.surface_tilt is None and plant.surface_azimuth is None  # nothing assumed
+    readiness = body["modelReadiness"]
+    assert readiness["ready"] is False
+    assert {"surfaceTilt", "surfaceAzimuth", "panelSpecs"} <= set(readiness["missing"])
+    assert set(readiness["errors"]) == set(readiness["missing"])
+    assert "forecasts" in readiness["features"]
+
+    # editable with the same fields (PUT) and any one of them (PATCH)
+    put = client.put(
+        f"/api/plants/{plant.id}", {**SEED_001_PLANT, "name": "Alpha", "ownerId": customer.id}, format="json"
+    )
+    assert put.status_code == 200, put.content
+    patch = client.patch(f"/api/plants/{plant.id}", {"location": "Fresno, USA"}, format="json")
+    assert patch.status_code == 200, patch.content
+    plant.refresh_from_db()
+    assert (plant.name, plant.location) == ("Alpha", "Fresno, USA")
+
+    # the owner reads the same readiness; the features that need the model refuse, naming it
+    owner = api_client_for(customer)
+    assert owner.get(f"/api/plants/{plant.id}").json()["modelReadiness"] == patch.json()["modelReadiness"]
+    run = owner.post(
+        "/api/predicted-generation/run",
+        {"plantId": plant.id, "horizon": "day_ahead", "source": "clearsky"},
+        format="json",
+    )
+    assert run.status_code == 400, run.content
+    assert run.json()["error_code"] == "PLANT_CONFIG_INVALID"
+    assert set(run.json()["errors"]) == set(readiness["missing"])
+    expected = owner.get(f"/api/plants/{plant.id}/expected-power")
+    assert expected.status_code == 400 and expected.json()["error_code"] == "PLANT_CONFIG_INVALID"
+    assert {"surfaceTilt", "surfaceAzimuth"} <= set(expected.json()["errors"])
+
+
+def test_completing_the_record_makes_the_plant_model_ready(installer, customer):
+    client = api_client_for(installer)
+    plant_id = client.post("/api/plants", {**SEED_001_PLANT, "ownerId": customer.id}, format="json").json()["id"]
+    spec = {
+        "manufacturerName": "Acme", "panelType": "A-400", "pMaxW": "400", "efficiencyPct": "20.5",
+        "maxSystemVoltageV": "1000", "maxSeriesFuseRatingA": "20", "coefficientPmaxPct": "-0.35",
+    }  # fmt: skip
+    assert client.post(f"/api/plants/{plant_id}/panel-specs", spec, format="json").status_code == 201
+    response = client.patch(
+        f"/api/plants/{plant_id}",
+        {"surfaceTilt": "20", "surfaceAzimuth": "180", "noOfInverters": "5", "powerOutputPerInverterKw": "100"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["modelReadiness"]["ready"] is True, response.json()["modelReadiness"]
+    assert response.json()["modelReadiness"]["missing"] == []
+    run = api_client_for(customer).post(
+        "/api/predicted-generation/run",
+        {"plantId": plant_id, "horizon": "day_ahead", "source": "clearsky"},
+        format="json",
+    )
+    assert run.status_code == 202, run.content
+
+
+def test_a_tracker_plant_without_its_geometry_is_creatable_and_names_what_it_lacks(installer):
+    response = api_client_for(installer).post(
+        "/api/plants", {**SEED_001_PLANT, "tracking": "single_axis", "axisAzimuth": 180}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    missing = set(response.json()["modelReadiness"]["missing"])
+    assert {"axisTilt", "maxAngle", "gcr"} <= missing and "axisAzimuth" not in missing
+    assert "surfaceTilt" not in missing
+
+
+def test_latitude_and_longitude_may_stand_in_for_coordinates(installer):
+    body = {k: v for k, v in SEED_001_PLANT.items() if k not in {"coordinates", "timezone"}}
+    half = api_client_for(installer).post("/api/plants", {**body, "latitude": "48.137"}, format="json")
+    assert half.status_code == 400 and "longitude" in half.json()["errors"], half.content
+    neither = api_client_for(installer).post("/api/plants", body, format="json")
+    assert neither.status_code == 400 and "coordinates" in neither.json()["errors"], neither.content
+    assert not Plant.objects.exists()
+    response = api_client_for(installer).post(
+        "/api/plants", {**body, "latitude": "48.137", "longitude": "11.575"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["coordinates"] == {"lat": 48.137, "lng": 11.575}
+    assert response.json()["timezone"] == "Europe/Berlin"  # looked up from them
+    assert "latitude" not in response.json()  # write-only: the detail speaks coordinates
+    moved = api_client_for(installer).patch(f"/api/plants/{response.json()['id']}", {"latitude": 52.52}, format="json")
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["coordinates"] == {"lat": 52.52, "lng": 11.575}
 
 
 def test_owner_must_be_a_customer_and_installer_cannot_name_another_installer(installer, other_installer):
