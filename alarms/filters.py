@@ -1,7 +1,10 @@
-"""django-filter FilterSets of the alarms app. Query parameters are the SPA's camelCase names."""
+"""django-filter FilterSets of the alarms app. Filter names are snake_case: CamelCaseMiddleWare
+delivers the SPA's ``?plantId`` as ``plant_id`` (solarhub/api/filters.py says why)."""
 
 import django_filters
 from django.db.models import Q
+
+from solarhub.api.filters import IdFilter
 
 from .choices import LEGACY_STATES, AlarmState, RuleType, Severity
 from .models import Alarm, AlarmRule
@@ -10,8 +13,8 @@ STATE_CHOICES = [*AlarmState.choices, *((key, key) for key in LEGACY_STATES)]
 
 
 class AlarmFilter(django_filters.FilterSet):
-    plantId = django_filters.NumberFilter(field_name="plant_id")
-    deviceId = django_filters.NumberFilter(field_name="device_id")
+    plant_id = IdFilter(field_name="plant_id")
+    device_id = IdFilter(field_name="device_id")
     state = django_filters.MultipleChoiceFilter(choices=STATE_CHOICES, method="filter_state")
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     since = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="gte")
@@ -33,9 +36,9 @@ class AlarmFilter(django_filters.FilterSet):
 
 
 class AlarmRuleFilter(django_filters.FilterSet):
-    plantId = django_filters.NumberFilter(field_name="plant_id")
-    deviceId = django_filters.NumberFilter(field_name="device_id")
-    ruleType = django_filters.ChoiceFilter(field_name="rule_type", choices=RuleType.choices)
+    plant_id = IdFilter(field_name="plant_id")
+    device_id = IdFilter(field_name="device_id")
+    rule_type = django_filters.ChoiceFilter(field_name="rule_type", choices=RuleType.choices)
     enabled = django_filters.BooleanFilter()
 
     class Meta:

@@ -63,6 +63,9 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
@@ -97,6 +100,25 @@ TRANSITION_OF = {
 
 
 # --- preferences ---------------------------------------------------------------------------------
+
+
+_suppressed: ContextVar[bool] = ContextVar("alarm_notifications_suppressed", default=False)
+
+
+@contextmanager
+def notifications_suppressed() -> Iterator[None]:
+    """Alarm transitions inside this block notify nobody (no e-mail, no webhook, no delivery
+    row): for seeding demo data and replaying history, whose alarms are real but whose
+    "news" is days old. The transitions themselves are recorded as usual."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+def notifications_are_suppressed() -> bool:
+    return _suppressed.get()
 
 
 def _rank(severity: str | None) -> int:

@@ -52,8 +52,11 @@ def _record(
         data=data or {},
     )
     if kind in NOTIFYING:
-        event_id = event.id
-        transaction.on_commit(lambda: _notify(event_id))
+        from .notifications import notifications_are_suppressed
+
+        if not notifications_are_suppressed():  # decided now, in the caller's context
+            event_id = event.id
+            transaction.on_commit(lambda: _notify(event_id))
     return event
 
 

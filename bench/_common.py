@@ -142,9 +142,18 @@ def _get_status(url: str) -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 2, timeout: int = 120) -> Iterator[tuple[str, int]]:
-    """gunicorn (sync workers, as in the Dockerfile) on 127.0.0.1 with this process's environment;
-    yields (host, port) once ``/health/live`` answers; always stops it."""
+def gunicorn(
+    *, workers: int = 2, timeout: int = 120, env: dict[str, str | None] | None = None
+) -> Iterator[tuple[str, int]]:
+    """gunicorn (sync workers, as in the Dockerfile) on 127.0.0.1 with this process's environment
+    changed by ``env`` (a None value unsets the variable); yields (host, port) once
+    ``/health/live`` answers; always stops it."""
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     port = free_port()
     executable = str(Path(sys.executable).with_name("gunicorn"))
     command = [executable, "solarhub.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
@@ -152,7 +161,7 @@ def gunicorn(*, workers: int = 2, timeout: int = 120) -> Iterator[tuple[str, int
     with tempfile.TemporaryDirectory(prefix="bench_gunicorn_") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
         with log_path.open("w+b") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + 60
                 while True:

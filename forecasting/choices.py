@@ -30,3 +30,7 @@ class Resolution(models.TextChoices):
     HOUR = "hour", "Hourly"
     DAY = "day", "Daily"
     MONTH = "month", "Monthly"
+
+
+# The resolutions a posted (external) forecast may declare for its points.
+POSTED_RESOLUTIONS = [("15min", "15 minutes"), ("hour", "Hourly")]

@@ -2,12 +2,14 @@
 
 from django_filters import rest_framework as filters
 
+from solarhub.api.filters import IdFilter
+
 from .choices import Horizon, WeatherSource
 from .models import GenerationForecast
 
 
 class ForecastFilter(filters.FilterSet):
-    plant_id = filters.NumberFilter(field_name="plant_id")
+    plant_id = IdFilter(field_name="plant_id")
     horizon = filters.ChoiceFilter(choices=Horizon.choices)
     source = filters.ChoiceFilter(choices=WeatherSource.choices)
     forecast_date = filters.DateFilter()

@@ -306,46 +306,60 @@ def forecast_generate(
     )
 
 
-def forecast_summary_of(points: list[dict]) -> dict:
-    """Summary of externally computed points: energy by each point's step (the gap to the
-    next point; the last repeats the one before), peak and its time."""
+STEP_OF_RESOLUTION = {Resolution.FIFTEEN_MINUTES: pd.Timedelta(minutes=15), Resolution.HOUR: pd.Timedelta(hours=1)}
+SINGLE_POINT_REASON = (
+    "A single point has no step to integrate over: give resolution (15min or hour) to count its energy."
+)
+
+
+def forecast_summary_of(points: list[dict], *, step: pd.Timedelta | None = None) -> dict:
+    """Summary of externally computed points: energy as the integral of the series over its
+    real steps — ``step`` when the poster gave a resolution, else each point's gap to the next
+    (the last repeats the gap before it) — plus the peak and its time. A single point without a
+    resolution has no step: its energy is null, with ``energy_reason`` saying so (it was once
+    counted over two invented quarter hours: one 40 kW point gave 20 kWh)."""
     if not points:
         return {"energy_kwh": 0.0, "peak_kw": 0.0, "peak_at": None}
     times = pd.DatetimeIndex([p["timestamp"] for p in points])
     kw = np.array([float(p["kw"]) for p in points])
-    steps = np.diff(times.as_unit("ns").asi8) / 3.6e12 if len(points) > 1 else np.array([0.25])
-    steps = np.append(steps, steps[-1] if len(steps) else 0.25)
     peak = int(np.argmax(kw))
-    return {
-        "energy_kwh": round(float((kw * steps).sum()), 3),
-        "peak_kw": round(float(kw[peak]), 3),
-        "peak_at": iso(times[peak]) if kw[peak] > 0 else None,
-    }
+    summary = {"peak_kw": round(float(kw[peak]), 3), "peak_at": iso(times[peak]) if kw[peak] > 0 else None}
+    if step is not None:
+        hours = np.full(len(points), step / pd.Timedelta(hours=1))
+    elif len(points) == 1:
+        return {"energy_kwh": None, "energy_reason": SINGLE_POINT_REASON, **summary}
+    else:
+        gaps = np.diff(times.as_unit("ns").asi8) / 3.6e12
+        hours = np.append(gaps, gaps[-1])
+    return {"energy_kwh": round(float((kw * hours).sum()), 3), **summary}
 
 
-def forecast_create(*, plant: Plant, by, forecast_date: date, horizon: str, data_points: list[dict], summary=None):
+def forecast_create(
+    *, plant: Plant, by, forecast_date: date, horizon: str, data_points: list[dict], summary=None, resolution=None
+):
     """Store an externally computed forecast (seed 000's POST). Points are sorted; the summary
-    is computed when not given."""
+    is computed when not given. ``resolution`` (15min / hour), when given, is every point's step;
+    otherwise it is inferred from regular points (and a single point has none)."""
     points = sorted(data_points, key=lambda p: p["timestamp"])
     normalised = [{**p, "timestamp": iso(p["timestamp"]), "kw": float(p["kw"])} for p in points]
     times = [pd.Timestamp(p["timestamp"]) for p in normalised]
     steps = {b - a for a, b in pairwise(times)}
-    # Regular 15-minute or hourly points can be scored against actuals like our own forecasts.
-    resolution = {pd.Timedelta(minutes=15): Resolution.FIFTEEN_MINUTES, pd.Timedelta(hours=1): Resolution.HOUR}.get(
-        steps.pop() if len(steps) == 1 else None, ""
-    )
+    given_step = STEP_OF_RESOLUTION.get(resolution) if resolution else None
+    if given_step is None and len(steps) == 1:
+        # Regular 15-minute or hourly points can be scored against actuals like our own forecasts.
+        only = steps.pop()
+        resolution = next((r for r, step in STEP_OF_RESOLUTION.items() if step == only), "")
+    step = given_step or (times[-1] - times[-2] if len(times) > 1 else None)
     return GenerationForecast.objects.create(
         plant=plant,
         forecast_date=forecast_date,
         horizon=horizon,
         source=WeatherSource.EXTERNAL,
-        resolution=resolution,
+        resolution=resolution or "",
         window_start=times[0].to_pydatetime() if times else None,
-        window_end=(times[-1] + (times[-1] - times[-2] if len(times) > 1 else QUARTER)).to_pydatetime()
-        if times
-        else None,
+        window_end=(times[-1] + step).to_pydatetime() if times and step is not None else None,
         data_points=normalised,
-        summary=summary or forecast_summary_of(normalised),
+        summary=summary or forecast_summary_of(normalised, step=given_step),
         generated_by=by,
     )
 

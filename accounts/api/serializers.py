@@ -83,17 +83,48 @@ class RegisterSerializer(serializers.Serializer):
     phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 
-class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text="Username or e-mail address.")
+LOGIN_IDENTIFIER_MISSING = "Send username or email."
+LOGIN_IDENTIFIER_CONFLICT = "Contradicts username: send one of them, or the same value in both."
+
+
+class _UsernameOrEmailSerializer(serializers.Serializer):
+    """Sign in with ``username`` (a username or an e-mail address; seeds 001 and 003) or ``email``
+    (seeds 002 and 004): one of them is required, and both sent must be the same."""
+
+    # ``email`` is the very same identifier as an e-mail typed into ``username`` (sign-in and
+    # lockout counters alike): ``validated_data["identifier"]`` is whichever was sent. Whether a
+    # username and an e-mail sent together belong to one account is never looked up: the answer
+    # would tell a caller which ones do. So they must agree as strings (case and spaces aside).
+
+    username = serializers.CharField(
+        max_length=254, required=False, allow_blank=True, help_text="Username or e-mail address."
+    )
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, help_text="E-mail address: instead of `username`."
+    )
+
+    def validate(self, attrs):
+        username, email = attrs.get("username") or "", attrs.get("email") or ""
+        if not username and not email:
+            raise serializers.ValidationError(
+                {"username": [LOGIN_IDENTIFIER_MISSING], "email": [LOGIN_IDENTIFIER_MISSING]}, code="required"
+            )
+        if username and email and username.strip().lower() != email.strip().lower():
+            raise serializers.ValidationError({"email": [LOGIN_IDENTIFIER_CONFLICT]}, code="invalid")
+        attrs["identifier"] = username or email
+        return attrs
+
+
+class LoginSerializer(_UsernameOrEmailSerializer):
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
     user_type = serializers.ChoiceField(choices=UserType.choices, required=False)
 
 
-class OAuth2PasswordSerializer(serializers.Serializer):
-    """RFC 6749 section 4.3 resource-owner password request (form encoded)."""
+class OAuth2PasswordSerializer(_UsernameOrEmailSerializer):
+    """RFC 6749 section 4.3 resource-owner password request (form encoded); ``email`` is
+    accepted instead of ``username`` as in the JSON login."""
 
     grant_type = serializers.ChoiceField(choices=["password"], required=False)
-    username = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128)
     scope = serializers.CharField(required=False, allow_blank=True)
 
@@ -110,6 +141,32 @@ class OAuth2TokenSerializer(serializers.Serializer):
 
 class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField(max_length=4096)
+
+
+class Seed003RefreshSerializer(serializers.Serializer):
+    """``/api/v1/auth/refresh``: seed 003's login hands out ``refresh_token``, so that name is
+    accepted beside ours (``refresh``)."""
+
+    token_required = True
+
+    refresh_token = serializers.CharField(max_length=4096, required=False)
+    refresh = serializers.CharField(max_length=4096, required=False)
+
+    def validate(self, attrs):
+        token, ours = attrs.get("refresh_token"), attrs.get("refresh")
+        if token and ours and token != ours:
+            raise serializers.ValidationError({"refresh": ["Contradicts refresh_token: send one of them."]})
+        if self.token_required and not (token or ours):
+            raise serializers.ValidationError({"refresh_token": ["This field is required."]})
+        attrs["token"] = token or ours
+        return attrs
+
+
+class Seed003LogoutSerializer(Seed003RefreshSerializer):
+    """``/api/v1/auth/logout``: seed 003's logout is a client-side discard, with no body; a
+    refresh token sent all the same is revoked."""
+
+    token_required = False
 
 
 class RefreshResponseSerializer(serializers.Serializer):
@@ -253,6 +310,8 @@ __all__ = [
     "RefreshResponseSerializer",
     "RefreshSerializer",
     "RegisterSerializer",
+    "Seed003LogoutSerializer",
+    "Seed003RefreshSerializer",
     "UserProfileSerializer",
     "UserProfileUpdateSerializer",
     "UserSerializer",

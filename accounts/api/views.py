@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,7 +15,12 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.selectors import user_setting_get
-from accounts.throttling import AuthRateThrottle, auth_failure_record, auth_failures_check, auth_success_record
+from accounts.throttling import (
+    AuthRateThrottle,
+    sign_in_failure_record,
+    sign_in_lockout_check,
+    sign_in_success_record,
+)
 from solarhub.api.exceptions import ApiError
 from solarhub.api.permissions import IsPlantAdmin
 
@@ -29,6 +34,8 @@ from .serializers import (
     RefreshResponseSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    Seed003LogoutSerializer,
+    Seed003RefreshSerializer,
     UserProfileSerializer,
     UserProfileUpdateSerializer,
     UserSerializer,
@@ -36,6 +43,18 @@ from .serializers import (
 )
 
 INVALID_CREDENTIALS = "Invalid username or password"
+SEED_003_NAMESPACE = "v1"  # solarhub/urls.py mounts the API patterns at /api/v1/ under this namespace
+
+
+def _seed003_mount(request) -> bool:
+    """Whether ``/api/v1/`` (seed 003's mount) resolved the request, not ``/api/`` (seed 001's).
+
+    Both mounts share one set of URL patterns (and so one permission-matrix entry per route);
+    the few auth paths whose answers the two seeds define differently ask this: ``auth/login``
+    and ``auth/login/json`` answer seed 003's token structure there, ``auth/refresh`` takes and
+    answers it, and ``auth/logout`` needs no body (seed 003's client-side discard)."""
+    match = getattr(request, "resolver_match", None)
+    return match is not None and SEED_003_NAMESPACE in match.namespaces
 
 
 class _BearerChallenge(BaseAuthentication):
@@ -64,19 +83,26 @@ def _auth_body(user, tokens: dict) -> dict:
 
 
 def _password_sign_in(request, *, username: str, password: str, user_type: str | None):
-    """Shared by the JSON login, the OAuth2 form login and the token endpoint. Every failure —
-    unknown user, wrong password, inactive, user type mismatch — looks the same (no enumeration)
-    and counts towards the lockout."""
-    auth_failures_check(request=request, username=username)
+    """Shared by the JSON login, the OAuth2 form login and the token endpoint. ``username`` is
+    what was sent as ``username`` or as ``email``: one identifier, so one set of lockout counters
+    (``_UsernameOrEmailSerializer``). Every failure — unknown user, wrong password, inactive,
+    user type mismatch — looks the same (no enumeration) and counts towards the lockout
+    (accounts/throttling.py); these are the only failures that do.
+
+    A wrong ``userType`` counts even with the right password: were it free, the lockout itself
+    would be a password oracle (guesses sent with a wrong type that stop adding up to a lockout
+    are right), and the answer must not differ from a wrong password's in any way."""
+    sign_in_lockout_check(request=request, username=username)
     user = authenticate(request, username=username, password=password)
     if user is None or (user_type and user.user_type != user_type):
-        auth_failure_record(request=request, username=username)
+        sign_in_failure_record(request=request, username=username)
         raise _invalid_credentials()
-    auth_success_record(request=request, username=username)
+    sign_in_success_record(request=request, username=username)
     return user, services.auth_tokens_issue(user=user, request=request)
 
 
 def _oauth2_response(tokens: dict) -> Response:
+    """RFC 6749's token response, which is also seed 003's token structure (``/api/v1/``)."""
     response = Response(
         {
             "access_token": tokens["token"],
@@ -90,9 +116,22 @@ def _oauth2_response(tokens: dict) -> Response:
     return response
 
 
+class _WeakPassword(exceptions.ValidationError):
+    """Django's password validators refused the password: ``errors.password`` lists each failed
+    rule's message."""
+
+
 @extend_schema(tags=["auth"], request=RegisterSerializer, responses={201: AuthResponseSerializer})
 class RegisterView(_PublicAuthView):
-    """Register a customer or an installer (seed 001). Answers like login, with 201."""
+    """Register a customer or an installer (seed 001). Answers like login, with 201. A password
+    that fails Django's validators (length, common, numeric, similar to the e-mail or name) is a
+    400 VALIDATION_ERROR whose ``errors.password`` and ``detail`` name every rule it failed."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, _WeakPassword):  # the error format's detail names the first message only
+            response.data["detail"] = "password: " + " ".join(str(message) for message in exc.detail["password"])
+        return response
 
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
@@ -109,25 +148,38 @@ class RegisterView(_PublicAuthView):
         except services.EmailAlreadyExists:
             raise ApiError("Email already exists", code="email_exists") from None
         except DjangoValidationError as exc:
-            raise exceptions.ValidationError({"password": list(exc.messages)}) from None
+            raise _WeakPassword({"password": list(exc.messages)}) from None
         tokens = services.auth_tokens_issue(user=user, request=request)
         return Response(_auth_body(user, tokens), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(
+_LOGIN_RESPONSE = OpenApiResponse(
+    PolymorphicProxySerializer(
+        component_name="LoginResponse",
+        serializers=[AuthResponseSerializer, OAuth2TokenSerializer],
+        resource_type_field_name=None,
+    ),
+    description="JSON body on `/api/`: seed 001's `{token, refresh, expiresIn, user}` (`AuthResponse`). "
+    "Form body (OAuth2 password flow), and any body on the `/api/v1/` mount (seed 003's "
+    "`/api/v1/auth/login` and `/api/v1/auth/login/json`): `{access_token, token_type, expires_in, "
+    "refresh_token}` (`OAuth2Token`; RFC 6749's token response, which is seed 003's token structure, "
+    "snake_case as sent).",
+)
+_LOGIN_SCHEMA = extend_schema(
     tags=["auth"],
     request={"application/json": LoginSerializer, "application/x-www-form-urlencoded": OAuth2PasswordSerializer},
-    responses={
-        200: OpenApiResponse(
-            AuthResponseSerializer,
-            description="JSON body: `{token, refresh, expiresIn, user}`. Form body (OAuth2 password flow): "
-            "RFC 6749 `{access_token, token_type, expires_in, refresh_token}`.",
-        )
-    },
+    responses={200: _LOGIN_RESPONSE},
 )
+
+
+@_LOGIN_SCHEMA
 class LoginView(_PublicAuthView):
-    """Sign in with username (or e-mail) and password. ``userType``, when given, must match
-    the account's type. A form-encoded body is the OAuth2 password flow (seed 003)."""
+    """Sign in with ``username`` (a username or an e-mail) or ``email`` (seeds 002 and 004), and
+    ``password``. One of ``username`` and ``email`` is required; sending both with different
+    values is a 400 naming ``email``. ``userType``, when given, must match the account's type. A
+    form-encoded body is the OAuth2 password flow. Under ``/api/v1/`` (seed 003) every body
+    answers seed 003's token structure ``{access_token, refresh_token, token_type, expires_in}``;
+    the user is at ``/api/v1/auth/me``."""
 
     def post(self, request):
         if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -136,16 +188,19 @@ class LoginView(_PublicAuthView):
         serializer.is_valid(raise_exception=True)
         user, tokens = _password_sign_in(
             request,
-            username=serializer.validated_data["username"],
+            username=serializer.validated_data["identifier"],
             password=serializer.validated_data["password"],
             user_type=serializer.validated_data.get("user_type"),
         )
+        if _seed003_mount(request):
+            return _oauth2_response(tokens)
         return Response(_auth_body(user, tokens))
 
 
-@extend_schema(tags=["auth"], request=LoginSerializer, responses={200: AuthResponseSerializer})
+@_LOGIN_SCHEMA
 class LoginJsonView(LoginView):
-    """Seed 003's JSON login: the same as ``auth/login`` with a JSON body."""
+    """Seed 003's JSON login: the same as ``auth/login`` (seed 001's answer under ``/api/``,
+    seed 003's token structure under ``/api/v1/``)."""
 
 
 def _oauth2_token(request) -> Response:
@@ -153,7 +208,7 @@ def _oauth2_token(request) -> Response:
     serializer.is_valid(raise_exception=True)
     _, tokens = _password_sign_in(
         request,
-        username=serializer.validated_data["username"],
+        username=serializer.validated_data["identifier"],
         password=serializer.validated_data["password"],
         user_type=None,
     )
@@ -171,36 +226,67 @@ class TokenView(_PublicAuthView):
         return _oauth2_token(request)
 
 
-@extend_schema(tags=["auth"], request=RefreshSerializer, responses={200: RefreshResponseSerializer})
+@extend_schema(
+    tags=["auth"],
+    request=RefreshSerializer,
+    responses={
+        200: OpenApiResponse(
+            RefreshResponseSerializer,
+            description="`{token, refresh, expiresIn}`. Under `/api/v1/` (seed 003) the body may name the token "
+            "`refresh_token` (seed 003's login hands it out so) or `refresh`, and the answer is seed 003's token "
+            "structure `{access_token, token_type, expires_in, refresh_token}` (`OAuth2Token`).",
+        )
+    },
+)
 class RefreshView(_PublicAuthView):
     """Exchange a refresh token for a new pair. The old refresh token is spent (rotation):
-    using it again answers 401."""
+    using it again answers 401 — except within ``JWT_REFRESH_REUSE_SECONDS`` of its rotation,
+    when it answers the very pair the rotation issued (tabs of one SPA refreshing at once).
+
+    A refused refresh token is not a sign-in failure: it is signed and cannot be guessed, so it
+    never counts towards the password lockout; the per-address AuthRateThrottle bounds the rate."""
 
     def post(self, request):
-        auth_failures_check(request=request, username=None)
-        serializer = RefreshSerializer(data=request.data)
+        seed003 = _seed003_mount(request)
+        serializer = (Seed003RefreshSerializer if seed003 else RefreshSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
+        raw = serializer.validated_data["token" if seed003 else "refresh"]
         try:
-            tokens = services.auth_tokens_refresh(raw_refresh=serializer.validated_data["refresh"])
+            tokens = services.auth_tokens_refresh(raw_refresh=raw)
         except services.RefreshTokenInvalid:
-            auth_failure_record(request=request, username=None)
             raise exceptions.AuthenticationFailed(
                 "Refresh token is invalid, expired or already used.", code="token_not_valid"
             ) from None
-        return Response(tokens)
+        return _oauth2_response(tokens) if seed003 else Response(tokens)
 
 
-@extend_schema(tags=["auth"], request=RefreshSerializer, responses={204: None})
+@extend_schema(
+    tags=["auth"],
+    request=RefreshSerializer,
+    responses={
+        204: OpenApiResponse(
+            description='Logged out. Under `/api/v1/` (seed 003: "client-side token discard") the body is '
+            "optional: without one nothing is revoked (the access token expires on its own); a `refresh_token` "
+            "(or `refresh`) sent is revoked as here."
+        )
+    },
+)
 class LogoutView(APIView):
-    """Log out: the given refresh token is blacklisted and can never be refreshed again."""
+    """Log out: the given refresh token is blacklisted and can never be refreshed again. A token
+    rotated within ``JWT_REFRESH_REUSE_SECONDS`` (a tab that lost a refresh race) logs out the
+    tokens its rotation issued instead. Under ``/api/v1/`` the token is optional (seed 003)."""
 
     permission_classes = [IsAuthenticated]
 
     def post(self, request):
-        serializer = RefreshSerializer(data=request.data)
+        seed003 = _seed003_mount(request)
+        serializer = (Seed003LogoutSerializer if seed003 else RefreshSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
+        raw = serializer.validated_data["token" if seed003 else "refresh"]
+        if raw is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         try:
-            services.auth_logout(user=request.user, raw_refresh=serializer.validated_data["refresh"])
+            services.auth_logout(user=request.user, raw_refresh=raw)
         except services.RefreshTokenInvalid:
             raise ApiError("Refresh token is invalid, expired or already used.", code="token_invalid") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -209,12 +295,14 @@ class LogoutView(APIView):
 @extend_schema(tags=["auth"], request=GoogleLoginSerializer, responses={200: AuthResponseSerializer})
 class GoogleLoginView(_PublicAuthView):
     """Sign in with a Google ID token (verified against Google's certificates, audience = our
-    client id). Creates the account on first use or links the account with that verified e-mail."""
+    client id). Creates the account on first use or links the account with that verified e-mail.
+
+    A refused ID token is not a password guess (it is Google's signature) and does not count
+    towards the password lockout; the per-address AuthRateThrottle bounds the rate."""
 
     def post(self, request):
         from accounts.google import GoogleSignInError, google_sign_in
 
-        auth_failures_check(request=request, username=None)
         serializer = GoogleLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -225,7 +313,6 @@ class GoogleLoginView(_PublicAuthView):
             )
         except GoogleSignInError as exc:
             if exc.status_code == status.HTTP_401_UNAUTHORIZED:
-                auth_failure_record(request=request, username=None)
                 raise exceptions.AuthenticationFailed(exc.detail, code=exc.error_code.lower()) from None
             raise ApiError(exc.detail, code=exc.error_code.lower(), status_code=exc.status_code) from None
         tokens = services.auth_tokens_issue(user=user, request=request)

@@ -454,3 +454,29 @@ def test_staff_accounts_cannot_be_reached_through_google(google_configured, make
     """A verified Google e-mail matching a plant_admin never signs into (or links to) it."""
     user_create(email=EMAIL.upper(), password="x-Pass-1234", user_type=UserType.PLANT_ADMIN)
     assert_refused(make_token(), status=401, error_code="INVALID_CREDENTIALS", user_type=user_type)
+
+
+def test_refused_google_tokens_do_not_count_towards_the_password_lockout(
+    endpoint, make_token, google_key, foreign_key, settings
+):
+    """A Google ID token is Google's signature: refusing one is not a password guess."""
+    settings.AUTH_MAX_FAILURES = 2
+    settings.AUTH_MAX_FAILURES_PER_ADDRESS = 2
+    user_create(email="pw@example.com", password="x-Pass-1234", username="pw")
+    for case in ("wrong_audience", "expired", "foreign_key_known_kid", "tampered_payload", "garbage"):
+        response = post(endpoint, INVALID_TOKENS[case](make_token, google_key, foreign_key))
+        assert response.status_code == 401 and response.json()["error_code"] == "GOOGLE_TOKEN_INVALID"
+    user_create(email=EMAIL, password="x-Pass-1234", user_type=UserType.INSTALLER)
+    for _ in range(3):  # a valid token for an account of another type
+        assert_error(post(endpoint, make_token()), status=401, error_code="INVALID_CREDENTIALS")
+    response = endpoint.post("/api/auth/login", {"username": "pw", "password": "x-Pass-1234"}, format="json")
+    assert response.status_code == 200, response.content
+
+
+def test_google_sign_in_is_not_refused_by_a_password_lockout(endpoint, make_token, settings):
+    settings.AUTH_MAX_FAILURES_PER_ADDRESS = 2
+    for name in ("x1", "x2"):
+        response = endpoint.post("/api/auth/login", {"username": name, "password": "wrong"}, format="json")
+        assert response.status_code == 401
+    assert endpoint.post("/api/auth/login", {"username": "x3", "password": "w"}, format="json").status_code == 429
+    assert post(endpoint, make_token()).status_code == 200

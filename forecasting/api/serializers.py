@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from itertools import pairwise
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from forecasting.choices import Horizon, Resolution, WeatherSource
+from forecasting.choices import POSTED_RESOLUTIONS, Horizon, Resolution, WeatherSource
 from forecasting.models import ForecastAccuracy, GenerationForecast, PlantCalibration
 
 MAX_POINTS = 10_000
@@ -80,6 +81,11 @@ class DataPointSerializer(serializers.Serializer):
         return value
 
 
+def _instant(value):
+    """A data point's timestamp as an aware datetime (the point serializer keeps ISO text)."""
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
 class GenerationForecastCreateSerializer(serializers.Serializer):
     """Seed 000's ``GenerationForecastCreate``: an externally computed forecast."""
 
@@ -88,6 +94,27 @@ class GenerationForecastCreateSerializer(serializers.Serializer):
     horizon = serializers.ChoiceField(choices=Horizon.choices)
     data_points = DataPointSerializer(many=True, allow_empty=False, max_length=MAX_POINTS)
     summary = serializers.DictField(required=False, allow_null=True)
+    # A plain string in the schema: a second "resolution" enum collides with the series' one.
+    resolution = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="15min or hour: each point's step. Optional for regular points (inferred); without it a single "
+        "point's energy is null (a point has no step to integrate over).",
+    )
+
+    def validate_resolution(self, value):
+        if value in (None, ""):
+            return None
+        if value not in dict(POSTED_RESOLUTIONS):
+            raise serializers.ValidationError(f'"{value[:16]}" is not a valid choice. One of: 15min, hour.')
+        return value
+
+    def validate(self, attrs):
+        step = {"15min": 15 * 60, "hour": 3600}.get(attrs.get("resolution") or "")
+        stamps = sorted(_instant(p["timestamp"]) for p in attrs.get("data_points", []))
+        if step and any((b - a).total_seconds() != step for a, b in pairwise(stamps)):
+            raise serializers.ValidationError({"resolution": ["The points are not spaced by this resolution."]})
+        return attrs
 
     def validate_data_points(self, points: list[dict]) -> list[dict]:
         stamps = [p["timestamp"] for p in points]

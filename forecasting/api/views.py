@@ -83,6 +83,7 @@ class ForecastListView(generics.ListCreateAPIView):
                 horizon=data["horizon"],
                 data_points=data["data_points"],
                 summary=data.get("summary"),
+                resolution=data.get("resolution"),
             )
         return Response(GenerationForecastDetailSerializer(forecast).data, status=status.HTTP_201_CREATED)
 

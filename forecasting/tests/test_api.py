@@ -327,3 +327,28 @@ def test_a_redone_run_stores_its_forecast_once(plant, customer, django_capture_o
     assert job.status == JobStatus.COMPLETED
     assert job.result == {"forecastId": first}
     assert GenerationForecast.objects.filter(plant=plant).count() == 1
+
+
+def test_a_single_posted_point_has_no_energy_unless_its_resolution_is_given(plant, customer):
+    """One 40 kW point once counted 20 kWh (two invented quarter hours). A point has no step."""
+    client = api_client_for(customer)
+    base = {"plantId": plant.id, "forecastDate": "2026-06-21", "horizon": "day_ahead"}
+    point = [{"timestamp": "2026-06-21T19:00:00Z", "kw": 40}]
+    alone = client.post("/api/predicted-generation", {**base, "dataPoints": point}, format="json")
+    assert alone.status_code == 201, alone.content
+    summary = alone.json()["summary"]
+    assert summary["energyKwh"] is None and "resolution" in summary["energyReason"]
+    assert summary["peakKw"] == 40.0
+    hourly = client.post(
+        "/api/predicted-generation", {**base, "dataPoints": point, "resolution": "hour"}, format="json"
+    )
+    assert hourly.status_code == 201, hourly.content
+    assert hourly.json()["summary"]["energyKwh"] == 40.0 and hourly.json()["resolution"] == "hour"
+    assert hourly.json()["windowEnd"] == "2026-06-21T20:00:00Z"
+    quarter = [{"timestamp": f"2026-06-21T19:{m:02d}:00Z", "kw": 40} for m in (0, 15, 30)]
+    body = {**base, "dataPoints": quarter, "resolution": "15min"}
+    posted = client.post("/api/predicted-generation", body, format="json")
+    assert posted.status_code == 201, posted.content
+    assert posted.json()["summary"]["energyKwh"] == 30.0
+    wrong = client.post("/api/predicted-generation", {**body, "resolution": "hour"}, format="json")
+    assert wrong.status_code == 400 and "resolution" in wrong.json()["errors"]

@@ -11,11 +11,12 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from plants import services
-from plants.access import PlantAction
+from plants.access import PlantAction, may_create_plants
 from plants.choices import DEVICE_GROUPS
 from plants.filters import DeviceFilter, PlantFilter
 from plants.models import Device, PanelSpec, PlantMembership
 from plants.selectors import device_list_visible_to, plant_list_visible_to
+from solarhub.api.filters import filter_list, filterset_schema_parameters
 from solarhub.api.scoping import PlantScopedViewSet
 from telemetry.live import device_live_annotate
 
@@ -72,9 +73,9 @@ class PlantViewSet(PlantScopedViewSet):
         "panel_specs": None,
         "members": PlantAction.MANAGE_MEMBERS,
         # writes below are re-checked by the service inside its transaction; the object check
-        # here only has to let a visible plant through (invisible ones 404 in get_object)
-        "devices_create": None,
-        "panel_specs_create": None,
+        # here decides the right before the body is validated (a 403 for any body)
+        "devices_create": PlantAction.MANAGE_DEVICES,
+        "panel_specs_create": PlantAction.MANAGE_DEVICES,
         "members_grant": None,
         "members_revoke": None,
         "member_revoke": None,
@@ -87,6 +88,11 @@ class PlantViewSet(PlantScopedViewSet):
         return PlantListSerializer if self.action == "list" else PlantDetailSerializer
 
     def create(self, request, *args, **kwargs):
+        # Who may create plants depends on the account alone: decided before the body is read,
+        # so a customer gets 403 for any body, not a 400 listing its faults (the service
+        # re-checks inside its transaction).
+        if not may_create_plants(request.user):
+            raise exceptions.PermissionDenied("Only installers and plant administrators can create plants.")
         serializer = PlantDetailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plant = services.plant_create(by=request.user, data=_plant_data(serializer.validated_data))
@@ -106,12 +112,23 @@ class PlantViewSet(PlantScopedViewSet):
         services.plant_delete(by=request.user, plant_id=plant.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(tags=["devices"], summary="Devices of one plant", responses=DeviceListSerializer(many=True))
+    @extend_schema(
+        tags=["devices"],
+        summary="Devices of one plant",
+        parameters=filterset_schema_parameters(DeviceFilter, search=True, ordering=True),
+        responses=DeviceListSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], url_path="devices")
     def devices(self, request, pk=None):
-        plant = self.get_object()
-        devices = device_live_annotate(queryset=Device.objects.filter(plant=plant))
-        queryset = DeviceFilter(request.query_params, queryset=devices).qs
+        plant = self.get_object()  # never filtered by the plant list's own filters
+        devices = device_live_annotate(queryset=Device.objects.filter(plant=plant).order_by("id"))
+        queryset = filter_list(
+            request,
+            devices,
+            filterset_class=DeviceFilter,
+            search_fields=DeviceViewSet.search_fields,
+            ordering_fields=DeviceViewSet.ordering_fields,
+        )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(DeviceListSerializer(page, many=True).data)
 
@@ -276,4 +293,7 @@ class DeviceGroupListView(ListAPIView):
         device_type = DEVICE_GROUPS.get(self.kwargs["group"])
         if device_type is None:
             raise exceptions.NotFound()
-        return device_list_visible_to(self.request.user, with_live=True).filter(type=device_type)
+        devices = device_list_visible_to(self.request.user, with_live=True).filter(type=device_type)
+        if self.kwargs["group"] == "abt-meters":  # seed 000: ABT (availability-based tariff) meters only
+            devices = devices.filter(meter_datasheet__is_abt=True)
+        return devices

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plants.choices import DeviceType
-from plants.models import Device, InverterDatasheet, StringBoxDatasheet
+from plants.models import Device, InverterDatasheet, MeterDatasheet, StringBoxDatasheet
 from solarhub.testing.personas import api_client_for, make_plant
 
 pytestmark = pytest.mark.django_db
@@ -104,16 +104,18 @@ def test_groups_and_nested_lists_return_exactly_the_visible_devices(customer, pl
     own_wms = Device.objects.create(plant=own_plant, type=DeviceType.WEATHER_STATION, name="W", serial_number="W1")
     other_inv = Device.objects.create(plant=other_plant, type=DeviceType.INVERTER, name="I", serial_number="I2")
     meter = Device.objects.create(plant=own_plant, type=DeviceType.METER, name="M", serial_number="M1")
+    MeterDatasheet.objects.create(device=meter, is_abt=True)
+    sub_meter = Device.objects.create(plant=own_plant, type=DeviceType.METER, name="Sub", serial_number="M2")
     client = api_client_for(customer)
 
     def ids(path):
         return {d["id"] for d in client.get(path).json()}
 
-    assert ids("/api/devices") == {own_inv.id, own_wms.id, meter.id}
+    assert ids("/api/devices") == {own_inv.id, own_wms.id, meter.id, sub_meter.id}
     assert ids("/api/devices/inverters") == {own_inv.id}
     assert ids("/api/devices/wms") == {own_wms.id}
-    assert ids("/api/devices/abt-meters") == {meter.id}
-    assert ids(f"/api/plants/{own_plant.id}/devices") == {own_inv.id, own_wms.id, meter.id}
+    assert ids("/api/devices/abt-meters") == {meter.id}  # seed 000: ABT meters, not every meter
+    assert ids(f"/api/plants/{own_plant.id}/devices") == {own_inv.id, own_wms.id, meter.id, sub_meter.id}
     assert ids("/api/devices?type=inverter") == {own_inv.id}
     assert client.get(f"/api/devices/{other_inv.id}").status_code == 404
     assert {d["id"] for d in api_client_for(plant_admin).get("/api/devices/inverters").json()} == {

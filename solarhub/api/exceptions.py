@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -74,6 +74,21 @@ def _first_message(errors) -> str | None:
     return None
 
 
+def _name_unique_violations(exc: DjangoValidationError) -> DjangoValidationError:
+    """Model validation reports a violated unique-together constraint under ``__all__`` (which
+    camelizes to ``_All__``). Name the field instead: the last one of the constraint, by the
+    convention that the scoping key comes first (``(plant, serial_number)`` → ``serial_number``).
+    Other non-field errors go under DRF's ``non_field_errors``."""
+    if not hasattr(exc, "error_dict") or NON_FIELD_ERRORS not in exc.error_dict:
+        return exc
+    errors = {key: list(value) for key, value in exc.error_dict.items() if key != NON_FIELD_ERRORS}
+    for error in exc.error_dict[NON_FIELD_ERRORS]:
+        fields = (error.params or {}).get("unique_check") if error.code == "unique_together" else None
+        key = fields[-1] if fields else "non_field_errors"
+        errors.setdefault(key, []).append(error)
+    return DjangoValidationError(errors)
+
+
 def _code_of(exc: exceptions.APIException) -> str:
     explicit = getattr(exc, "error_code", None)
     if explicit:
@@ -97,7 +112,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+        exc = exceptions.ValidationError(as_serializer_error(_name_unique_violations(exc)))
     elif isinstance(exc, OperationalError | InterfaceError):
         # The database is unreachable or restarting: a retryable 503, not a 500. Whatever the
         # request was doing rolled back, so a client that retries loses nothing.

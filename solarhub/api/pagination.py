@@ -38,9 +38,26 @@ class HeaderPageNumberPagination(PageNumberPagination):
             raise ApiError(f"pageSize may be at most {self.max_page_size}.", code="page_size_too_large")
         return size
 
+    def _offset_param(self, request, name: str, *, minimum: int, maximum: int | None) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return None
+        raw = raw.strip()
+        if not raw.isdigit() or len(raw) > 12 or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+            bound = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
+            raise ApiError(f"{name} must be an integer {bound}.", code="invalid_page")
+        return int(raw)
+
     def paginate_queryset(self, queryset, request, view=None):
         """The first page usually holds everything (a customer's few plants): fetch one row
-        more than a page and skip the COUNT query when it fits. Other pages count as usual."""
+        more than a page and skip the COUNT query when it fits. Other pages count as usual.
+        Seed 000's ``?skip=&limit=`` (an offset and a count) work on every list too."""
+        skip = self._offset_param(request, "skip", minimum=0, maximum=None)
+        limit = self._offset_param(request, "limit", minimum=1, maximum=self.max_page_size)
+        if skip is not None or limit is not None:
+            if request.query_params.get(self.page_query_param) or request.query_params.get(self.page_size_query_param):
+                raise ApiError("Use page/pageSize or skip/limit, not both.", code="invalid_page")
+            return self._paginate_offset(queryset, request, skip or 0, limit or self.page_size)
         page_size = self.get_page_size(request)
         if request.query_params.get(self.page_query_param, "1") != "1" or not hasattr(queryset, "query"):
             return super().paginate_queryset(queryset, request, view)
@@ -51,7 +68,23 @@ class HeaderPageNumberPagination(PageNumberPagination):
         self.page = Paginator(rows, page_size).page(1)
         return list(self.page)
 
+    def _paginate_offset(self, queryset, request, skip: int, limit: int):
+        self.request = request
+        total = queryset.count() if hasattr(queryset, "count") and hasattr(queryset, "query") else len(queryset)
+        rows = list(queryset[skip : skip + limit])
+        self.offset = (skip, limit, total)
+        return rows
+
+    @property
+    def total(self) -> int:
+        offset = getattr(self, "offset", None)
+        return offset[2] if offset is not None else self.page.paginator.count
+
     def get_paginated_response(self, data):
+        offset = getattr(self, "offset", None)
+        if offset is not None:
+            skip, limit, total = offset
+            return Response(data, headers={"X-Total-Count": str(total), "X-Skip": str(skip), "X-Limit": str(limit)})
         links = []
         if self.get_next_link():
             links.append(f'<{self.get_next_link()}>; rel="next"')
@@ -83,6 +116,20 @@ class HeaderPageNumberPagination(PageNumberPagination):
                 "required": False,
                 "in": "query",
                 "description": f"Items per page (default {self.page_size}, at most {settings.API_MAX_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE},
+            },
+            {
+                "name": "skip",
+                "required": False,
+                "in": "query",
+                "description": "Seed 000's offset paging: items to skip (with limit; not with page/pageSize).",
+                "schema": {"type": "integer", "minimum": 0},
+            },
+            {
+                "name": "limit",
+                "required": False,
+                "in": "query",
+                "description": f"Seed 000's offset paging: items to return (at most {settings.API_MAX_PAGE_SIZE}).",
                 "schema": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE},
             },
         ]

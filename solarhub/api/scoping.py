@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, viewsets
 from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
 from rest_framework.permissions import BasePermission
@@ -23,6 +22,8 @@ from rest_framework.permissions import BasePermission
 from plants.access import PlantAction, is_platform_admin, plant_actions_for
 from plants.models import Plant
 from plants.selectors import plant_ids_visible_to
+
+from .filters import PAGING_PARAMS, StrictFilterBackend, is_object_lookup
 
 
 def scope_queryset(queryset: QuerySet, user, field: str = "plant") -> QuerySet:
@@ -68,7 +69,7 @@ class PlantScopedViewSet(viewsets.ModelViewSet):
 
     plant_scope_field = "plant"
     permission_classes = [PlantActionPermission]
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
+    filter_backends = [StrictFilterBackend, SearchFilter, OrderingFilter]
     plant_actions: dict[str, PlantAction | None] = {
         "list": None,
         "retrieve": None,
@@ -81,12 +82,14 @@ class PlantScopedViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return scope_queryset(super().get_queryset(), self.request.user, self.plant_scope_field)
 
-    _PAGING_PARAMS = frozenset({"page", "page_size", "format"})
-
     def filter_queryset(self, queryset):
-        # Plain list requests (no filter, search or ordering parameter) skip building the
-        # FilterSet form and the search/ordering backends: measurable on every list call.
-        if self.request is not None and not set(self.request.query_params) - self._PAGING_PARAMS:
+        # An object lookup is never filtered (the list's filters would 404 the object, e.g. the
+        # plant of /plants/{id}/devices?status=offline). Plain list requests (no filter, search
+        # or ordering parameter) skip building the FilterSet form and the search/ordering
+        # backends: measurable on every list call.
+        if is_object_lookup(self):
+            return queryset
+        if self.request is not None and not set(self.request.query_params) - PAGING_PARAMS:
             return queryset
         return super().filter_queryset(queryset)
 

@@ -12,6 +12,7 @@ from .env import (
     env_bool,
     env_database,
     env_duration,
+    env_duration_aliased,
     env_email,
     env_int,
     env_list,
@@ -122,6 +123,11 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 # Without a broker, tasks run eagerly in-process (zero-setup `make run`); with one, on workers.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not (REDIS_URL or env_str("CELERY_BROKER_URL")))
+# Eager tasks (alarm evaluation after an ingest, notifications, jobs) run on one in-process
+# background thread after the response instead of inside the request: bounded queue (full: run
+# inline in the caller), coalesced evaluations, lost on a hard kill (solarhub/background.py).
+# Only consulted when eager; false: plain eager Celery, in the caller's thread.
+CELERY_EAGER_BACKGROUND = env_bool("CELERY_EAGER_BACKGROUND", CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -202,7 +208,11 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        # Our User has `name` instead of first_name/last_name (Django's default attributes).
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "name", "email")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -222,19 +232,33 @@ SOCIALACCOUNT_PROVIDERS = {
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified Google e-mail signs in the account with that e-mail
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
-# Failed sign-ins: after AUTH_MAX_FAILURES failures for one address or one username within
-# AUTH_FAILURE_WINDOW, further attempts answer 429 until the window passes (shared via the cache).
+# Failed password sign-ins (accounts/throttling.py): after AUTH_MAX_FAILURES failures for one
+# username from one address, or AUTH_MAX_FAILURES_PER_ADDRESS failures from one address whatever
+# the usernames, within AUTH_FAILURE_WINDOW, further password sign-ins of that pair / from that
+# address answer 429 until the window passes (shared via the cache). There is deliberately no
+# lockout of a username from everywhere: anyone could lock a victim out by guessing at their name.
 AUTH_MAX_FAILURES = env_int("AUTH_MAX_FAILURES", 5, minimum=1)
+AUTH_MAX_FAILURES_PER_ADDRESS = env_int("AUTH_MAX_FAILURES_PER_ADDRESS", 50, minimum=1)
 AUTH_FAILURE_WINDOW = env_duration("AUTH_FAILURE_WINDOW", timedelta(minutes=15))
+# Refresh-token reuse interval (Auth0's "reuse interval"): for this many seconds after a refresh
+# token was rotated, presenting it again answers the same new pair the rotation issued (tabs of
+# one SPA refreshing at once); 0 disables it. Kept short: it is a window in single use.
+JWT_REFRESH_REUSE_SECONDS = env_int("JWT_REFRESH_REUSE_SECONDS", 15, minimum=0, maximum=300)
 
+# Seed 001's names are aliases: JWT_EXPIRES_IN of JWT_ACCESS_TOKEN_LIFETIME (ours wins; both set
+# and different stops start-up), JWT_SECRET the key that signs tokens (unset: SECRET_KEY; at
+# least 32 characters in production, see production.py).
+JWT_SECRET = env_str("JWT_SECRET")
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": env_duration("JWT_ACCESS_TOKEN_LIFETIME", timedelta(minutes=15)),
+    "ACCESS_TOKEN_LIFETIME": env_duration_aliased("JWT_ACCESS_TOKEN_LIFETIME", "JWT_EXPIRES_IN", timedelta(minutes=15)),
     "REFRESH_TOKEN_LIFETIME": env_duration("JWT_REFRESH_TOKEN_LIFETIME", timedelta(days=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+if JWT_SECRET:
+    SIMPLE_JWT["SIGNING_KEY"] = JWT_SECRET  # else simplejwt's default: the final SECRET_KEY
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -245,11 +269,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["solarhub.api.renderers.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "solarhub.api.parsers.StrictCamelCaseJSONParser",
         "djangorestframework_camel_case.parser.CamelCaseFormParser",
         "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["solarhub.api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "solarhub.api.pagination.HeaderPageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_CLASSES": [
@@ -261,6 +285,10 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER_RATE", "2000/min"),
         "auth": env_str("THROTTLE_AUTH_RATE", "60/min"),
     },
+    # Client addresses for throttles and sign-in lockouts: the X-Forwarded-For entry that many
+    # proxies from the right (0: REMOTE_ADDR, never the client-supplied header, which anyone
+    # can set to a fresh value per request to escape every per-address limit).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "EXCEPTION_HANDLER": "solarhub.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "solarhub.api.schema.SolarHubAutoSchema",
     "DATETIME_FORMAT": "iso-8601",
@@ -275,7 +303,8 @@ SPECTACULAR_SETTINGS = {
         "Monitoring and operation of solar PV plants and their batteries. JSON is camelCase; "
         "errors are {detail, status_code, error_code}; lists are plain arrays paginated with "
         "?page and ?pageSize (X-Total-Count and Link headers). Every path below is also served "
-        "under /api/v1/ (seed 003's prefix), and with or without a trailing slash."
+        "under /api/v1/ (seed 003's prefix), and with or without a trailing slash; there, auth/login, "
+        "auth/login/json, auth/refresh and auth/logout follow seed 003 (see those operations)."
     ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
@@ -312,10 +341,12 @@ JSON_CAMEL_CASE = {
     "RENDERER_CLASS": "rest_framework.renderers.JSONRenderer",
 }
 
+CSRF_FAILURE_VIEW = "solarhub.api.errors.csrf_failure"
+
 # --- CORS -----------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_origins("CORS_ORIGINS", ["http://localhost:5173"])
 CORS_ALLOW_CREDENTIALS = True
-CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Page", "X-Page-Size", "Link", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "X-Page", "X-Page-Size", "X-Skip", "X-Limit", "Link", "Retry-After"]
 
 # --- email ----------------------------------------------------------------------------------
 _email = env_email("EMAIL_URL", "consolemail://")
@@ -357,7 +388,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own (DEBUG only) and
+        # lets it propagate to root as well: every line printed twice under `make run`. Here it
+        # only propagates to root's handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 HEALTH_CHECK_TIMEOUT = 2.0  # seconds per dependency in /health/detailed

@@ -86,6 +86,21 @@ def env_duration(name: str, default: timedelta) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
 
 
+def env_duration_aliased(name: str, alias: str, default: timedelta) -> timedelta:
+    """``name``, else ``alias`` (another document's name for the same setting), else ``default``.
+
+    Our own name wins: the alias is read only while ``name`` is unset. Both set to durations
+    that differ (``900`` and ``15m`` do not) is ambiguous — a copied ``.env`` beside ours — and
+    stops start-up naming both, rather than silently ignoring one of them."""
+    ours = env_duration(name, None)
+    theirs = env_duration(alias, None)
+    if ours is not None and theirs is not None and ours != theirs:
+        raise ImproperlyConfigured(
+            f"{name} ({_raw(name)}) and its alias {alias} ({_raw(alias)}) are both set and disagree; unset one of them."
+        )
+    return ours or theirs or default
+
+
 def env_origins(name: str, default: list[str]) -> list[str]:
     """CORS origins: ``scheme://host[:port]`` with no path, as browsers send them."""
     origins = env_list(name, default)
@@ -99,6 +114,7 @@ def env_origins(name: str, default: list[str]) -> list[str]:
 
 
 PREPARE_THRESHOLD = 5  # executions of one statement on a connection before psycopg prepares it
+SQLITE_BUSY_TIMEOUT = 20  # seconds a SQLite writer waits for another's lock before "database is locked"
 
 
 def env_database(name: str, default: str) -> dict:
@@ -122,6 +138,16 @@ def env_database(name: str, default: str) -> dict:
         # per request. Off for PgBouncer in transaction mode before 1.21, which cannot route them.
         prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
         config["OPTIONS"].setdefault("prepare_threshold", PREPARE_THRESHOLD if prepared else None)
+    else:
+        # SQLite (`make run`) has two writers in one process: requests and the background thread
+        # of eager tasks (solarhub/background.py). BEGIN IMMEDIATE takes the write lock up front,
+        # so a second writer waits up to `timeout` seconds for it; with SQLite's default deferred
+        # BEGIN, a transaction that read first and then writes while another holds the lock fails
+        # at once with "database is locked". WAL lets reads proceed beside the writer.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL;")
     return config
 
 

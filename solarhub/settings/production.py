@@ -8,6 +8,8 @@ from .env import env_bool, env_int, env_list
 DEBUG = env_bool("DEBUG", False)
 if not SECRET_KEY or len(SECRET_KEY) < 32:  # noqa: F405
     raise ImproperlyConfigured("Set the SECRET_KEY environment variable (at least 32 characters) in production.")
+if JWT_SECRET is not None and len(JWT_SECRET) < 32:  # noqa: F405 -- HS256 wants a key of 32+ bytes
+    raise ImproperlyConfigured("JWT_SECRET must be at least 32 characters in production (or unset: SECRET_KEY).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set the ALLOWED_HOSTS environment variable in production.")

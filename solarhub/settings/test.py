@@ -23,6 +23,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Tests in this process run Celery eagerly; the real-worker test switches to the broker itself.
 CELERY_TASK_ALWAYS_EAGER = True
+# ... synchronously, in the caller: the suite relies on it. Tests of the background executor turn
+# it on with override_settings (solarhub/tests/test_background.py).
+CELERY_EAGER_BACKGROUND = False
 CELERY_BROKER_URL = "memory://"
 # The cache is Redis whenever one answers, so throttling is tested as production shares it
 # across processes. A fresh key prefix per run keeps runs (and parallel runs) apart; tests

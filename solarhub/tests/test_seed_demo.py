@@ -12,10 +12,11 @@ from itertools import pairwise
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.core import mail
 from django.core.management import call_command
 
 from accounts.choices import UserType
-from alarms.models import Alarm
+from alarms.models import Alarm, NotificationDelivery
 from plants.choices import DeviceType, PlantRole, Tracking
 from plants.models import DATASHEETS, Device, PanelSpec, Plant, PlantMembership
 from solarhub.demo import DEMO_USERS, demo_telemetry_seed
@@ -202,6 +203,11 @@ def test_seed_demo_simulates_a_week_of_telemetry_and_then_adds_only_what_is_miss
     assert Alarm.objects.filter(rule__rule_type="string_deviation", message__contains="below the median").exists()
     for device in Device.objects.filter(plant__in=plants, type=DeviceType.WEATHER_STATION):
         assert Reading.objects.filter(device=device, metric__key="irradiance_poa").exists()
+    # every demo device reports: all 24 combiner boxes of the farm, not only one per inverter
+    silent = Device.objects.filter(plant__in=plants).exclude(id__in=LatestValue.objects.values("device_id"))
+    assert list(silent.values_list("name", flat=True)) == []
+    # the alarms are real, but the seed's week-old news notifies nobody
+    assert mail.outbox == [] and not NotificationDelivery.objects.exists()
     for device in Device.objects.filter(plant__in=plants, type=DeviceType.METER):
         assert Reading.objects.filter(device=device, metric__key="export_energy").exists()
 

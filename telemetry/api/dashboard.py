@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from plants.choices import DEVICE_GROUPS, DeviceType, PlantStatus
 from plants.models import Device, Plant
 from plants.selectors import plant_ids_visible_to
+from solarhub.api.filters import query_params_check
 from solarhub.api.pagination import HeaderPageNumberPagination
 from telemetry.live import (
     DEVICE_STATUS_VALUES,
@@ -400,8 +401,11 @@ def _device_type_param(raw: str | None, *, field: str = "type") -> str | None:
     parameters=[
         OpenApiParameter("plantId", int, description="Only this plant's devices (404 if not visible)."),
         OpenApiParameter("type", str, description="Only this device type (seed 000 names accepted)."),
+        OpenApiParameter("deviceType", str, description="Seed 000's name for `type`."),
         OpenApiParameter("page", int),
         OpenApiParameter("pageSize", int),
+        OpenApiParameter("skip", int, description="Seed 000's offset paging (with `limit`)."),
+        OpenApiParameter("limit", int, description="Seed 000's offset paging: items to return."),
     ],
     responses=MonitoredDeviceListSerializer,
 )
@@ -413,13 +417,17 @@ class MonitoredDeviceListView(APIView):
     values of the page)."""
 
     def get(self, request: Request) -> Response:
+        query_params_check(request, {"plant_id", "type", "device_type"})
         queryset = Device.objects.filter(plant_id__in=plant_ids_visible_to(request.user))
         plant_id = _plant_id_param(request)
         if plant_id is not None:
             if not _visible_plants(request).filter(pk=plant_id).exists():
                 raise exceptions.NotFound("Plant not found.")
             queryset = queryset.filter(plant_id=plant_id)
-        device_type = _device_type_param(request.query_params.get("type"))
+        kind, alias = request.query_params.get("type"), request.query_params.get("device_type")
+        if kind and alias and kind != alias:
+            raise exceptions.ValidationError({"device_type": ["Contradicts type; give one of them."]})
+        device_type = _device_type_param(kind or alias, field="type" if kind else "device_type")
         if device_type is not None:
             queryset = queryset.filter(type=device_type)
         paginator = HeaderPageNumberPagination()
@@ -450,7 +458,7 @@ class MonitoredDeviceListView(APIView):
                 }
             )
         response = paginator.get_paginated_response(items)
-        response.data = {"total": paginator.page.paginator.count, "items": items}
+        response.data = {"total": paginator.total, "items": items}
         return response
 
 

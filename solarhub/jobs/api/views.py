@@ -6,6 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from solarhub.api.filters import IdFilter
 from solarhub.api.permissions import IsPlantAdmin
 from solarhub.jobs.handlers import SELFCHECK
 from solarhub.jobs.selectors import job_list_visible_to
@@ -18,11 +19,12 @@ from .serializers import JobAcceptedSerializer, JobSerializer, job_accepted_body
 class JobFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     kind = django_filters.CharFilter()
-    plant = django_filters.NumberFilter(field_name="plant_id")
+    plant = IdFilter(field_name="plant_id")
+    plant_id = IdFilter(field_name="plant_id")
 
     class Meta:
         model = Job
-        fields = ["status", "kind", "plant"]
+        fields: list[str] = []
 
 
 @extend_schema(tags=["jobs"])

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from solarhub import background
 from solarhub.demo import DEMO_TELEMETRY_DAYS, demo_seed, demo_telemetry_seed
 
 
@@ -22,6 +23,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["telemetry_days"] < 0:
             raise CommandError("--telemetry-days must not be negative.")
+        try:
+            self._seed(options)
+        finally:
+            # Without a broker, work enqueued on the way (notifications of the simulated outage's
+            # alarms) runs on the background thread: finish it before the command returns.
+            background.drain()
+
+    def _seed(self, options):
         outcome = demo_seed()
         for demo, created in outcome.users:
             state = "created" if created else "exists "

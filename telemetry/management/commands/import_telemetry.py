@@ -9,6 +9,7 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 
 from plants.models import Plant
+from solarhub import background
 from telemetry.importing import ImportInterrupted, ImportProblem, ImportSummary, telemetry_import_csv
 
 
@@ -69,6 +70,10 @@ class Command(BaseCommand):
                 f"Import stopped ({exc.reason}). Lines up to {exc.summary.next_line - 1:,} are committed; "
                 "run the same command again to resume."
             ) from exc
+        finally:
+            # Without a broker each committed batch hands its alarm evaluation to the background
+            # thread (coalesced, overlapping the import): the alarms are evaluated when we return.
+            background.drain()
         self.stdout.write(summary.report())
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from django.core.management.base import BaseCommand, CommandError
 
+from solarhub import background
 from telemetry.mqtt import DEFAULT_CLIENT_ID, DEFAULT_PREFIX, MqttIngestor, MqttSettings, mqtt_settings_from_url
 
 
@@ -75,6 +76,8 @@ class Command(BaseCommand):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            # Without a broker, the evaluations of the last flushes are on the background thread.
+            background.drain()
         if stats.connects == 0:
             raise CommandError(f"Never connected to the MQTT broker at {settings.host}:{settings.port}.")
         self.stdout.write(
