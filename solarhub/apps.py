@@ -10,3 +10,9 @@ class SolarHubConfig(AppConfig):
 
     def ready(self) -> None:
         from . import jobs  # noqa: F401  -- registers the built-in job handlers
+
+        try:
+            from .db import utc_datetime_dumpers_register
+        except ImportError:  # no psycopg (a SQLite-only install)
+            return
+        utc_datetime_dumpers_register()

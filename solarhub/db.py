@@ -17,7 +17,10 @@ Only literal SQL with ``%s`` placeholders goes here; the ORM keeps everything el
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import psycopg
+import psycopg.types.datetime
 from django.db import connection
 from psycopg.pq import Format
 
@@ -34,3 +37,17 @@ def server_cursor(*, binary: bool = False):
 def hot_cursor():
     """:func:`server_cursor` on PostgreSQL, Django's ordinary cursor elsewhere (SQLite)."""
     return server_cursor() if connection.vendor == "postgresql" else connection.cursor()
+
+
+class _UtcDatetimeDumper(psycopg.types.datetime.DatetimeDumper):
+    """Aware datetimes are sent in UTC. Python allows UTC offsets up to ±23:59, PostgreSQL's
+    timestamptz input only up to ±15:59: a client's ``since=…+16:00`` (valid ISO 8601) was a
+    DataError, i.e. a 500. The instant is the same; only its spelling changes."""
+
+    def dump(self, obj):
+        return super().dump(obj.astimezone(UTC) if obj.tzinfo is not None else obj)
+
+
+def utc_datetime_dumpers_register() -> None:
+    """Once per process, before connections open (psycopg copies the global adapters map)."""
+    psycopg.adapters.register_dumper(datetime, _UtcDatetimeDumper)

@@ -110,9 +110,15 @@ def parse_timestamp(raw: Any) -> datetime:
     if isinstance(raw, bool):
         raise ValueError("timestamp must be ISO 8601 or epoch seconds")
     if isinstance(raw, int | float):
-        if not math.isfinite(raw):
+        try:
+            seconds = float(raw)
+        except OverflowError:  # an int beyond any float
+            raise ValueError("timestamp is out of range") from None
+        if not math.isfinite(seconds):
             raise ValueError("timestamp must be finite")
-        return datetime.fromtimestamp(float(raw), tz=UTC)
+        if not -MAX_EPOCH <= seconds <= MAX_EPOCH:  # datetime would overflow (a 500, once)
+            raise ValueError("timestamp is out of range")
+        return datetime.fromtimestamp(seconds, tz=UTC)
     if isinstance(raw, datetime):
         moment = raw
     elif isinstance(raw, str) and len(raw) <= 40 and "\x00" not in raw:
@@ -132,6 +138,37 @@ def parse_timestamp(raw: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
+MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant a datetime holds
+MAX_ID = 2**63 - 1  # ids are positive 64-bit integers
+SERIAL_MAX_LENGTH = Device._meta.get_field("serial_number").max_length
+
+
+def _id_of(raw: Any) -> int | None:
+    """A device id as sent (an int or a string of digits), or None when it cannot be one."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if 0 < raw <= MAX_ID else None
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 20 and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+def _text_of(raw: Any) -> str | None:
+    """A serial number as sent, or None when no device can have it: NUL (PostgreSQL text cannot
+    hold it), lone surrogates (not encodable), or longer than the column."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    text = str(raw) if isinstance(raw, str) or abs(raw) < 10**64 else ""
+    if not text or "\x00" in text or len(text) > SERIAL_MAX_LENGTH:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
+
+
 class DeviceResolver:
     """Resolves ``deviceId`` / ``serialNumber`` among the devices of ``plant_ids`` (a list or a
     lazy subquery of the plants the caller may write to), loading only the devices the batch
@@ -143,14 +180,12 @@ class DeviceResolver:
         for reading in readings:
             if not isinstance(reading, dict):
                 continue
-            device_id = reading.get("device_id", reading.get("deviceId"))
-            if isinstance(device_id, int) and not isinstance(device_id, bool):
+            device_id = _id_of(reading.get("device_id", reading.get("deviceId")))
+            if device_id is not None:
                 ids.add(device_id)
-            elif isinstance(device_id, str) and device_id.isdigit() and len(device_id) < 19:
-                ids.add(int(device_id))
-            serial = reading.get("serial_number", reading.get("serialNumber"))
-            if isinstance(serial, str | int) and not isinstance(serial, bool):
-                serials.add(str(serial))
+            serial = _text_of(reading.get("serial_number", reading.get("serialNumber")))
+            if serial is not None:
+                serials.add(serial)
         rows = (
             Device.objects.filter(plant_id__in=plant_ids)
             .filter(Q(id__in=ids) | Q(serial_number__in=serials))
@@ -167,13 +202,19 @@ class DeviceResolver:
         device_id = reading.get("device_id", reading.get("deviceId"))
         serial = reading.get("serial_number", reading.get("serialNumber"))
         if device_id is not None:
-            if isinstance(device_id, bool) or not isinstance(device_id, int | str) or not str(device_id).isdigit():
-                raise LookupError("deviceId must be an integer")
-            if int(device_id) not in self.by_id:
+            number = _id_of(device_id)
+            if number is None:
+                raise LookupError("deviceId must be a positive 64-bit integer")
+            if number not in self.by_id:
                 raise LookupError("unknown device")
-            return int(device_id)
+            return number
         if serial is not None:
-            matches = self.by_serial.get(str(serial), [])
+            text = _text_of(serial)
+            if text is None:
+                raise LookupError(
+                    f"serialNumber must be text without NUL or lone surrogates, at most {SERIAL_MAX_LENGTH} characters"
+                )
+            matches = self.by_serial.get(text, [])
             if not matches:
                 raise LookupError("unknown device")
             if len(matches) > 1:
@@ -251,7 +292,11 @@ def validate_readings(
             metric_id, low, high = entry
             kind = type(value)
             if kind is int:
-                value = float(value)
+                try:
+                    value = float(value)
+                except OverflowError:  # beyond any float: out of every range
+                    result.reject(index, f"metrics.{key}", "value is out of range")
+                    continue
             elif kind is not float:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     result.reject(index, f"metrics.{key}", "value must be a number")

@@ -264,3 +264,29 @@ def test_a_metric_with_one_open_bound_and_infinities_are_reported_not_500(instal
     finally:
         Metric.objects.filter(key="tracker_angle").delete()
         metric_catalog(refresh=True)
+
+
+def test_values_no_column_can_hold_are_rejected_alone_and_the_good_ones_stored(installer, inverter):
+    """A huge integer, an epoch of 1e20, NUL or a lone surrogate in serialNumber, an id beyond
+    64 bits: each answered 500 and dropped the whole batch. Now each is one rejected entry."""
+    good = f'{{"deviceId": {inverter.id}, "timestamp": "{iso(T0)}", "metrics": {{"ac_power": 5}}}}'
+    bad = [
+        f'{{"deviceId": {inverter.id}, "timestamp": "{iso(T0)}", "metrics": {{"frequency": {10**400}}}}}',
+        f'{{"deviceId": {inverter.id}, "timestamp": 1e20, "metrics": {{"ac_power": 5}}}}',
+        f'{{"deviceId": {inverter.id}, "timestamp": {10**400}, "metrics": {{"ac_power": 5}}}}',
+        f'{{"serialNumber": "INV\\u0000-1", "timestamp": "{iso(T0)}", "metrics": {{"ac_power": 5}}}}',
+        f'{{"serialNumber": "INV-\\ud800", "timestamp": "{iso(T0)}", "metrics": {{"ac_power": 5}}}}',
+        f'{{"deviceId": {10**30}, "timestamp": "{iso(T0)}", "metrics": {{"ac_power": 5}}}}',
+        f'{{"deviceId": "{"9" * 25}", "timestamp": "{iso(T0)}", "metrics": {{"ac_power": 5}}}}',
+    ]
+    raw = '{"readings": [' + ", ".join([good, *bad]) + "]}"
+    response = api_client_for(installer).post("/api/telemetry/ingest", data=raw, content_type="application/json")
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert (result["accepted"], result["rejected"]) == (1, len(bad)), result
+    fields = {e["index"]: e["field"] for e in result["errors"]}
+    assert fields == {
+        1: "metrics.frequency", 2: "timestamp", 3: "timestamp", 4: "deviceId", 5: "deviceId", 6: "deviceId",
+        7: "deviceId",
+    }  # fmt: skip
+    assert Reading.objects.filter(device=inverter).count() == 1
