@@ -107,3 +107,19 @@ def test_permission_is_decided_before_validation(customer):
         assert response.status_code == 403, response.content
         assert response.json()["error_code"] == "PERMISSION_DENIED"
     assert not Plant.objects.exists()
+
+
+@pytest.mark.parametrize("offset", ["+16:00", "-18:30", "+23:59"])
+def test_utc_offsets_beyond_postgresql_s_range_are_the_same_instant_not_a_500(customer, own_plant, offset):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL's timestamptz input ±15:59: such a
+    ``since`` was a database error (500). It is the same instant, sent in UTC."""
+    client = api_client_for(customer)
+    since = f"2026-01-01T00:00:00{offset}"
+    device = Device.objects.create(plant=own_plant, type=DeviceType.INVERTER, name="I", serial_number="TZ-1")
+    for path, params in (
+        ("/api/alarms", {"since": since, "until": since}),
+        ("/api/alarms/analytics", {"plantId": own_plant.id, "since": since}),
+        (f"/api/devices/{device.id}/events", {"since": since}),
+    ):
+        response = client.get(path, params)
+        assert response.status_code == 200, (path, response.content[:300])
