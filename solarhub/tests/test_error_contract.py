@@ -123,3 +123,39 @@ def test_utc_offsets_beyond_postgresql_s_range_are_the_same_instant_not_a_500(cu
     ):
         response = client.get(path, params)
         assert response.status_code == 200, (path, response.content[:300])
+
+
+def test_integers_beyond_64_bits_nul_and_lone_surrogates_are_400_and_nothing_breaks_reads(operator_client):
+    """An alarm ``metadata`` integer beyond 64 bits was stored, then every GET /api/alarms of the
+    plant answered 500. Such values (and NUL, lone surrogates, in values and keys) are refused
+    on the way in, naming where."""
+    client, plant = operator_client
+    template = '{"plantId": %d, "title": "t", "severity": "low", "metadata": %s}'
+    for metadata, where in (
+        (f'{{"n": {2**64}}}', "metadata.n"),
+        (f'{{"n": [1, -{2**70}]}}', "metadata.n[1]"),
+        ('{"note": "a\\u0000b"}', "metadata.note"),
+        ('{"note": "\\ud800"}', "metadata.note"),
+        ('{"a\\u0000": 1}', "metadata.a\x00"),
+    ):
+        response = _raw(client, "post", "/api/alarms", template % (plant.id, metadata))
+        assert response.status_code == 400, (metadata, response.content)
+        assert where in response.json()["errors"], (metadata, response.json())
+    assert client.get("/api/alarms").status_code == 200
+    assert client.get("/api/alarms").json() == []
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/plants", "/api/telemetry/ingest"])
+def test_a_body_nested_too_deep_is_a_400_not_a_500(installer, path):
+    for depth in (65, 100_000):
+        body = "[" * depth + "]" * depth
+        for client in (api_client_for(None), api_client_for(installer)):
+            response = _raw(client, "post", path, body)
+            assert 400 <= response.status_code < 500, (path, depth, response.status_code)
+            if response.status_code == 400:
+                assert response.json()["error_code"] in {"PARSE_ERROR", "VALIDATION_ERROR"}, response.json()
+
+
+@pytest.fixture
+def operator_client(installer, own_plant):
+    return api_client_for(installer), own_plant

@@ -8,7 +8,7 @@ import io
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from plants.access import PlantAction, plant_actions_for, plant_ids_with_action
 from plants.models import Plant
 from plants.selectors import plant_ids_visible_to
 from solarhub.api.exceptions import PayloadTooLarge
+from solarhub.api.parsers import IngestJSONParser
 from telemetry import services
 from telemetry.authentication import IngestKeyAuthentication, IngestKeyPrincipal
 from telemetry.events import MAX_EVENTS
@@ -111,7 +112,7 @@ class IngestView(APIView):
 
     authentication_classes = [IngestKeyAuthentication, JWTAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, CSVTextParser]
+    parser_classes = [IngestJSONParser, CSVTextParser]
     max_body_bytes = 10 * 1024 * 1024
 
     def post(self, request):
