@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401 -- revokes refresh tokens when a password changes
         from .api import schema  # noqa: F401 -- registers the OpenAPI security schemes

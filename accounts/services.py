@@ -17,7 +17,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from .choices import UserType
 
@@ -237,9 +237,13 @@ def _reuse_family_revoke(*, jti: str) -> bool:
     return True
 
 
-def _refresh_token_rotate(*, outstanding: OutstandingToken, user_id) -> dict[str, Any] | None:
+def _refresh_token_rotate(
+    *, outstanding: OutstandingToken, user_id, password_digest: str | None = None
+) -> dict[str, Any] | None:
     """Claim the token and issue the new pair in one transaction; None (token spent all the
-    same) when the user is inactive or gone. IntegrityError when the token was spent already."""
+    same) when the user is inactive or gone, or changed their password since the token was
+    issued (its ``hash_password`` digest no longer matches). IntegrityError when the token was
+    spent already."""
     claimed = False
     try:
         with transaction.atomic():
@@ -247,6 +251,8 @@ def _refresh_token_rotate(*, outstanding: OutstandingToken, user_id) -> dict[str
             claimed = True
             user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
             if user is None:
+                return None
+            if jwt_settings.CHECK_REVOKE_TOKEN and password_digest != get_md5_hash_password(user.password):
                 return None
             new_refresh = RefreshToken.for_user(user)
             tokens = {
@@ -277,7 +283,11 @@ def auth_tokens_refresh(*, raw_refresh: str) -> dict[str, Any]:
     refresh = _refresh_token_decode(raw=raw_refresh)
     outstanding = _outstanding_token(refresh=refresh, raw=raw_refresh)
     try:
-        tokens = _refresh_token_rotate(outstanding=outstanding, user_id=refresh.payload.get(jwt_settings.USER_ID_CLAIM))
+        tokens = _refresh_token_rotate(
+            outstanding=outstanding,
+            user_id=refresh.payload.get(jwt_settings.USER_ID_CLAIM),
+            password_digest=refresh.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM),
+        )
     except IntegrityError:
         # Spent: rotated (perhaps a moment ago, by a concurrent request) or logged out.
         tokens = _reuse_pair(jti=outstanding.jti)
@@ -285,7 +295,7 @@ def auth_tokens_refresh(*, raw_refresh: str) -> dict[str, Any]:
             raise RefreshTokenInvalid("Token is blacklisted") from None
         return tokens
     if tokens is None:
-        raise RefreshTokenInvalid("User is inactive or gone")
+        raise RefreshTokenInvalid("User is inactive or gone, or the password changed")
     return tokens
 
 
@@ -318,6 +328,17 @@ def user_setting_update(*, user, data: dict[str, Any]):
         setting.notifications = merged
     setting.save()
     return setting
+
+
+def user_tokens_revoke(*, user_id) -> int:
+    """Blacklist every outstanding, unexpired refresh token of the user (a password change or
+    reset: accounts.signals); returns how many were still alive."""
+    from django.utils import timezone
+
+    alive = OutstandingToken.objects.filter(user_id=user_id, expires_at__gt=timezone.now(), blacklistedtoken=None)
+    tokens = list(alive)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in tokens], ignore_conflicts=True)
+    return len(tokens)
 
 
 def expired_tokens_flush() -> int:

@@ -20,10 +20,11 @@ Two counters, following OWASP's authentication cheat sheet:
 There is deliberately no per-username lockout from everywhere: anyone who knows or guesses a
 username could then keep its owner locked out. Once either counter reaches its threshold within
 ``AUTH_FAILURE_WINDOW``, password sign-ins of that pair / from that address answer 429 (with
-``Retry-After``) until the window has passed. The username counts as typed (trimmed, case
-folded): looking it up to key by account would tell a caller which e-mail and username belong
-together; spelling one account two ways is bounded by the per-address counter. An ``email`` sent
-instead of ``username`` (seeds 002/004) is the same typed identifier, so it keys the same counters.
+``Retry-After``) until the window has passed. The counter is per *account*: the typed
+username or e-mail is resolved as the backends resolve it (an unknown identifier counts as typed,
+trimmed and case-folded), so guesses by username and by e-mail add up (issue 15). The client
+cannot tell which, so nothing about which e-mail and username belong together leaks. An ``email``
+sent instead of ``username`` (seeds 002/004) resolves the same way.
 
 The address is DRF's ``get_ident`` (REST_FRAMEWORK ``NUM_PROXIES``, env ``NUM_PROXIES``; 0 by
 default: REMOTE_ADDR). Counters live in the Django cache (Redis when configured), so every web
@@ -62,12 +63,35 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
+def _identity(username: str) -> str:
+    """Whom a sign-in is for: the account the typed identifier names — by username or by e-mail,
+    as the authentication backends resolve it — so that 5 guesses by username and 5 by e-mail
+    are 5 guesses at one account, not 10; an identifier no account has counts as typed (so
+    probing unknown names is throttled too). One query, made for every attempt alike, and never
+    told to the client: the answer is the same 401 whether or not the account exists."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    typed = username.strip()
+    if typed and "\x00" not in typed and len(typed) <= 254:
+        account = (
+            get_user_model()
+            .objects.filter(Q(username__iexact=typed) | Q(email__iexact=typed))
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if account is not None:
+            return f"account:{account}"
+    return f"typed:{typed.lower()}"
+
+
 def _counters(request, username: str) -> list[tuple[str, int]]:
     """(cache key, threshold) of the counters a password sign-in of ``username`` touches."""
     address = client_address(request)
     return [
         (f"authfail:addr:{_digest(address)}", settings.AUTH_MAX_FAILURES_PER_ADDRESS),
-        (f"authfail:user-addr:{_digest(username.strip().lower(), address)}", settings.AUTH_MAX_FAILURES),
+        (f"authfail:user-addr:{_digest(_identity(username), address)}", settings.AUTH_MAX_FAILURES),
     ]
 
 

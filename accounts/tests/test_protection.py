@@ -295,3 +295,43 @@ def test_lockout_is_shared_across_processes_through_redis():
     assert refused.value.code == 429
     assert int(refused.value.headers["Retry-After"]) > 0
     assert json.loads(refused.value.read())["error_code"] == "THROTTLED"
+
+
+@pytest.mark.django_db
+def test_guesses_by_username_and_by_e_mail_add_up_for_one_account(settings, two_users):
+    """Issue 15: 5 by username plus 5 by e-mail were 10 guesses; the counter is the account's."""
+    settings.AUTH_MAX_FAILURES = 4
+    office = "203.0.113.20"
+    for username in ("alice", "ALICE@example.com", " Alice ", "alice@EXAMPLE.com"):
+        assert _login(_client(office), username=username, password="wrong").status_code == 401
+    for username in ("alice", "alice@example.com"):
+        assert _login(_client(office), username=username).status_code == 429, username
+    by_email_field = _client(office).post(
+        "/api/auth/login", {"email": "alice@example.com", "password": "sunny-Panels-42"}, format="json"
+    )
+    assert by_email_field.status_code == 429
+    assert _login(_client(office), username="bob").status_code == 200
+
+
+@pytest.mark.django_db
+def test_probing_unknown_names_is_throttled_per_typed_name(settings, two_users):
+    settings.AUTH_MAX_FAILURES = 3
+    office = "203.0.113.30"
+    for _ in range(3):
+        assert _login(_client(office), username="nobody", password="x").status_code == 401
+    assert _login(_client(office), username="nobody", password="x").status_code == 429
+    assert _login(_client(office), username="alice").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_rotated_forwarded_for_does_not_escape_the_auth_rate(two_users):
+    """With the default NUM_PROXIES=0 the address is REMOTE_ADDR: a fresh X-Forwarded-For per
+    request (70 refreshes in 10 s went unthrottled) does not make a fresh client."""
+    from accounts.throttling import AuthRateThrottle
+
+    rate = AuthRateThrottle().num_requests
+    statuses = [
+        _refresh("not-a-token", _client("203.0.113.40", HTTP_X_FORWARDED_FOR=f"10.0.{i // 250}.{i % 250}")).status_code
+        for i in range(rate + 1)
+    ]
+    assert statuses[:rate] == [401] * rate and statuses[-1] == 429

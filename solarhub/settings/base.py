@@ -256,6 +256,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Every token carries a digest of the user's password hash: once the password changes (API,
+    # admin, allauth reset, changepassword), access tokens issued before are refused at once and
+    # refresh tokens too (accounts.services.auth_tokens_refresh), besides being blacklisted
+    # (accounts.signals).
+    "CHECK_REVOKE_TOKEN": True,
 }
 if JWT_SECRET:
     SIMPLE_JWT["SIGNING_KEY"] = JWT_SECRET  # else simplejwt's default: the final SECRET_KEY
