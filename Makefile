@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 0.0.0.0
 
-.PHONY: run test lint format install migrate seed worker beat bench clean help
+.PHONY: run test lint format install migrate seed worker beat bench fuzz clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve on $(HOST):$(PORT)"
@@ -58,6 +58,10 @@ beat: install
 
 bench: install
 	@for script in bench/bench_*.py bench/forecast.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Schemathesis over every operation with more generated cases than the suite's (FUZZ_EXAMPLES=10).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest solarhub/tests/test_fuzz.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache
