@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.db.models import Count
 
 from accounts.choices import UserType
 from alarms.models import Alarm, NotificationDelivery
@@ -220,7 +221,15 @@ def test_seed_demo_simulates_a_week_of_telemetry_and_then_adds_only_what_is_miss
     assert "created" not in again and _snapshot() == registry
     for plant in plants:
         assert Reading.objects.filter(device__plant=plant, ts__lte=newest[plant.pk]).count() == up_to_newest[plant.pk]
-    assert Reading.objects.count() - total < 2 * 200  # per 5-minute mark the three plants report < 200 values
+    # at most two 5-minute marks passed during the second run: bound the new rows by the busiest mark
+    busiest_mark = (
+        Reading.objects.filter(ts__lte=max(newest.values()))
+        .values("ts")
+        .annotate(n=Count("device"))
+        .order_by("-n")
+        .values_list("n", flat=True)[0]
+    )
+    assert Reading.objects.count() - total <= 2 * busiest_mark
 
     # Hours later: the gap is filled from where each plant stopped, counters keep counting.
     before = {plant.pk: Reading.objects.filter(device__plant=plant).count() for plant in plants}
