@@ -96,6 +96,18 @@ def user_can(user, action: PlantAction, plant) -> bool:
     return action in plant_actions_for(user, plant)
 
 
+def may_transfer_ownership(user, plant) -> bool:
+    """Handing a plant to a new owner is a deliberate act: platform admins; the owner (their
+    consent is the act); and, while the plant has no owner yet, its installer (who could have
+    named one at creation). Nobody else: an installer never moves a customer's plant, its
+    history and its ingest keys to another customer."""
+    if is_platform_admin(user):
+        return True
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return plant.owner_id == user.pk or (plant.owner_id is None and plant.installer_id == user.pk)
+
+
 def may_create_plants(user) -> bool:
     """Installers create plants (for customers); platform admins too. Customers never."""
     return is_platform_admin(user) or (

@@ -19,7 +19,7 @@ from django.http import HttpResponse
 from django.utils.translation import ngettext
 
 from accounts.choices import UserType
-from solarhub.admin import PlatformAdminPermissions
+from solarhub.admin import PlatformAdminPermissions, ReadOnlyPlatformAdmin
 
 from .choices import PARENT_TYPES, DeviceType, PlantRole
 from .models import (
@@ -31,10 +31,12 @@ from .models import (
     PanelSpec,
     PcsDatasheet,
     Plant,
+    PlantEvent,
+    PlantInvitation,
     PlantMembership,
     StringBoxDatasheet,
 )
-from .services import plant_code_generate, plant_memberships_sync
+from .services import plant_code_generate, plant_handover_record, plant_memberships_sync
 
 AUDIT_FIELDS = ("created_at", "updated_at")
 
@@ -190,9 +192,55 @@ class PlantAdmin(PlatformAdminPermissions, admin.ModelAdmin):
             return
         super().save_formset(request, form, formset, change)
 
+    def save_model(self, request, obj, form, change):
+        # What the row held before this save, for plant_handover_record after the inlines.
+        before = Plant.objects.filter(pk=obj.pk).values("owner_id", "installer_id").first() if change else None
+        obj._handover_before = before or {"owner_id": None, "installer_id": None}
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        plant_memberships_sync(plant=form.instance)
+        plant = form.instance
+        plant_memberships_sync(plant=plant)
+        # An owner or installer change made here is recorded and revokes the plant's ingest keys,
+        # as everywhere else (the admin's changeform runs in one transaction).
+        before = getattr(plant, "_handover_before", {"owner_id": None, "installer_id": None})
+        plant_handover_record(
+            plant=plant,
+            by=request.user,
+            previous_owner_id=before["owner_id"],
+            previous_installer_id=before["installer_id"],
+            via="admin",
+        )
+
+
+@admin.register(PlantEvent)
+class PlantEventAdmin(ReadOnlyPlatformAdmin, admin.ModelAdmin):
+    """The plants' history, as written by ``plants.services``."""
+
+    list_display = ("at", "plant", "kind", "actor", "from_user", "to_user", "role", "email")
+    list_filter = ("kind",)
+    list_select_related = ("plant", "actor", "from_user", "to_user")
+    search_fields = ("plant__name", "plant__plant_code", "email")
+    date_hierarchy = "at"
+
+
+@admin.register(PlantInvitation)
+class PlantInvitationAdmin(PlatformAdminPermissions, admin.ModelAdmin):
+    """Invitations can be looked at and withdrawn here; they are made through the API (the token
+    exists only in the e-mail)."""
+
+    list_display = ("email", "plant", "role", "invited_by", "sent_at", "expires_at", "accepted_at", "accepted_by")
+    list_filter = ("role", ("accepted_at", admin.EmptyFieldListFilter))
+    list_select_related = ("plant", "invited_by", "accepted_by")
+    search_fields = ("email", "plant__name", "plant__plant_code")
+    exclude = ("token_hash",)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,19 @@ class PlantRole(models.TextChoices):
 GRANTABLE_ROLES = (PlantRole.ENGINEER, PlantRole.OPERATOR, PlantRole.VIEWER)
 
 
+class PlantEventKind(models.TextChoices):
+    """What a plant's history (``PlantEvent``) records."""
+
+    OWNER_CHANGED = "owner_changed", "Owner changed"
+    INSTALLER_CHANGED = "installer_changed", "Installer changed"
+    OWNERSHIP_OFFERED = "ownership_offered", "Ownership offered (transfer invitation sent)"
+    MEMBER_INVITED = "member_invited", "Member invited"
+    INVITATION_CANCELLED = "invitation_cancelled", "Invitation cancelled"
+    MEMBER_JOINED = "member_joined", "Member joined"
+    MEMBER_ROLE_CHANGED = "member_role_changed", "Member role changed"
+    MEMBER_REVOKED = "member_revoked", "Membership revoked"
+
+
 class PlantStatus(models.TextChoices):
     ONLINE = "online", "Online"
     OFFLINE = "offline", "Offline"

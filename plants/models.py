@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-from .choices import BatteryChemistry, DeviceType, PlantRole, PlantStatus, Tracking
+from .choices import BatteryChemistry, DeviceType, PlantEventKind, PlantRole, PlantStatus, Tracking
 from .validators import validate_timezone
 
 _positive = [MinValueValidator(0.0, message="Must not be negative.")]
@@ -198,6 +199,82 @@ class PlantMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} of {self.plant}"
+
+
+class PlantInvitation(models.Model):
+    """An invitation to a plant, sent to an e-mail address: a membership (engineer, operator,
+    viewer) or, with role ``owner``, the plant's ownership (a transfer). Nobody is looked up when
+    it is made; it becomes a membership (or the ownership) when a signed-in user whose account
+    e-mail is ``email`` accepts it with the token from the e-mail before ``expires_at``. Only a
+    SHA-256 of the token is stored. Accepted rows stay as the record of who accepted when."""
+
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Lower-cased; matched against the accepting account's e-mail.")
+    role = models.CharField(max_length=20, choices=PlantRole.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now, help_text="When the current token was e-mailed.")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # one pending membership invitation per address and plant (re-inviting replaces it) …
+            models.UniqueConstraint(
+                fields=["plant", "email"],
+                condition=Q(accepted_at__isnull=True) & ~Q(role=PlantRole.OWNER),
+                name="plants_invitation_pending_member_unique",
+            ),
+            # … and one pending ownership transfer per plant (a new offer replaces the old one)
+            models.UniqueConstraint(
+                fields=["plant"],
+                condition=Q(accepted_at__isnull=True, role=PlantRole.OWNER),
+                name="plants_invitation_pending_transfer_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.role} of {self.plant}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class PlantEvent(models.Model):
+    """A plant's audit history: who changed its owner or installer, invited, admitted, re-roled
+    or removed whom, and when. Written by ``plants.services`` only."""
+
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=PlantEventKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who did it; empty for a management command.",
+    )  # fmt: skip
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=20, choices=PlantRole.choices, blank=True)
+    email = models.EmailField(blank=True, help_text="The address an invitation went to.")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["plant", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.plant} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class Device(models.Model):

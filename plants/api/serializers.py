@@ -6,7 +6,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from plants.choices import GRANTABLE_ROLES, DeviceType, PlantStatus
+from plants.choices import GRANTABLE_ROLES, DeviceType, PlantEventKind, PlantRole, PlantStatus
 from plants.models import (
     DATASHEETS,
     BessDatasheet,
@@ -16,6 +16,8 @@ from plants.models import (
     PanelSpec,
     PcsDatasheet,
     Plant,
+    PlantEvent,
+    PlantInvitation,
     PlantMembership,
     StringBoxDatasheet,
 )
@@ -382,6 +384,8 @@ class DeviceDetailSerializer(DeviceListSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    """A member on the plant's member list: shown to those who manage the plant's members."""
+
     user_id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     name = serializers.CharField(source="user.name", read_only=True)
@@ -394,16 +398,92 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MemberGrantSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(required=False)
-    email = serializers.EmailField(required=False)
-    role = serializers.ChoiceField(choices=[(r.value, r.label) for r in GRANTABLE_ROLES])
+@extend_schema_field({"type": "integer", "description": "Refused (400): members are invited by e-mail."})
+class _RefusedField(serializers.Field):
+    """A key the body must not carry: any value is a 400 naming it."""
 
-    def validate(self, attrs):
-        if not attrs.get("user_id") and not attrs.get("email"):
-            raise serializers.ValidationError({"user_id": "Give userId or email."})
-        return attrs
+    def __init__(self, message: str, **kwargs):
+        self.message = message
+        super().__init__(required=False, write_only=True, **kwargs)
+
+    def to_internal_value(self, data):
+        raise serializers.ValidationError(self.message)
+
+    def to_representation(self, value):  # pragma: no cover - write-only
+        return None
+
+
+_ROLES = [(r.value, r.label) for r in GRANTABLE_ROLES]
+
+
+class MemberGrantSerializer(serializers.Serializer):
+    """Members are invited by e-mail; nobody is looked up by id (that was a user directory)."""
+
+    email = serializers.EmailField(help_text="Where the invitation goes; nobody is looked up by it.")
+    role = serializers.ChoiceField(choices=_ROLES)
+    user_id = _RefusedField("Members are invited by e-mail: give email, not userId.")
+
+
+@extend_schema_field(serializers.CharField(help_text=f"One of {', '.join(GRANTABLE_ROLES)}."))
+class _GrantableRoleField(serializers.ChoiceField):
+    """The grantable roles, documented as a plain string (one enum per choice set and name)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=_ROLES, **kwargs)
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = _GrantableRoleField()
 
 
 class MemberRevokeSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """A pending invitation: only what the inviter gave (address, role), never anything about an
+    account — the answer is the same whether or not the address has one."""
+
+    plant_id = serializers.IntegerField(read_only=True)
+    role = serializers.CharField(read_only=True, help_text=f"One of {', '.join(PlantRole.values)}; owner: a transfer.")
+    invited_by = serializers.IntegerField(source="invited_by_id", read_only=True, allow_null=True)
+    status = serializers.SerializerMethodField(help_text="'pending', or 'expired' once expiresAt has passed.")
+
+    class Meta:
+        model = PlantInvitation
+        fields = ["id", "plant_id", "email", "role", "status", "invited_by", "created_at", "sent_at", "expires_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["pending", "expired"]))
+    def get_status(self, invitation) -> str:
+        return "expired" if invitation.is_expired else "pending"
+
+
+class InvitationAcceptedSerializer(serializers.Serializer):
+    plant_id = serializers.IntegerField()
+    role = serializers.CharField(help_text="Your role on the plant now.")
+
+
+class TransferSerializer(serializers.Serializer):
+    owner_email = serializers.EmailField(
+        required=False, help_text="Offer the plant to this address; the holder accepts (owner consent)."
+    )
+    owner_id = serializers.IntegerField(required=False, help_text="Plant admins only: hand over at once.")
+
+    def validate(self, attrs):
+        if ("owner_email" in attrs) == ("owner_id" in attrs):
+            raise serializers.ValidationError({"owner_email": ["Give ownerEmail (or, plant admins, ownerId)."]})
+        return attrs
+
+
+class PlantEventSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=PlantEventKind.choices, read_only=True)
+    role = serializers.CharField(read_only=True, help_text="The role concerned, if any (empty otherwise).")
+    actor_id = serializers.IntegerField(read_only=True, allow_null=True)
+    from_user_id = serializers.IntegerField(read_only=True, allow_null=True)
+    to_user_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlantEvent
+        fields = ["id", "kind", "at", "actor_id", "from_user_id", "to_user_id", "role", "email", "data"]
+        read_only_fields = fields

@@ -16,4 +16,9 @@ _groups = "|".join(DEVICE_GROUPS)
 urlpatterns = [
     *router.urls,
     re_path(rf"^devices/(?P<group>{_groups})$", views.DeviceGroupListView.as_view(), name="device-group"),
+    re_path(
+        r"^invitations/(?P<token>[A-Za-z0-9_-]{16,128})/accept$",
+        views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
 ]

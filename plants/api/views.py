@@ -9,12 +9,13 @@ from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from plants import services
-from plants.access import PlantAction, may_create_plants
+from plants.access import PlantAction, may_create_plants, may_transfer_ownership
 from plants.choices import DEVICE_GROUPS
 from plants.filters import DeviceFilter, PlantFilter
-from plants.models import Device, PanelSpec, PlantMembership
+from plants.models import Device, PanelSpec, PlantEvent, PlantInvitation, PlantMembership
 from plants.selectors import device_list_visible_to, plant_list_visible_to
 from solarhub.api.filters import filter_list, filterset_schema_parameters
 from solarhub.api.scoping import PlantScopedViewSet
@@ -23,12 +24,17 @@ from telemetry.live import device_live_annotate
 from .serializers import (
     DeviceDetailSerializer,
     DeviceListSerializer,
+    InvitationAcceptedSerializer,
+    InvitationSerializer,
     MemberGrantSerializer,
     MemberRevokeSerializer,
+    MemberRoleSerializer,
     MemberSerializer,
     PanelSpecSerializer,
     PlantDetailSerializer,
+    PlantEventSerializer,
     PlantListSerializer,
+    TransferSerializer,
 )
 
 DEVICE_FIELDS = (
@@ -76,9 +82,14 @@ class PlantViewSet(PlantScopedViewSet):
         # here decides the right before the body is validated (a 403 for any body)
         "devices_create": PlantAction.MANAGE_DEVICES,
         "panel_specs_create": PlantAction.MANAGE_DEVICES,
-        "members_grant": None,
-        "members_revoke": None,
-        "member_revoke": None,
+        "members_grant": PlantAction.MANAGE_MEMBERS,
+        "members_revoke": PlantAction.MANAGE_MEMBERS,
+        "member_revoke": PlantAction.MANAGE_MEMBERS,
+        "member_update": PlantAction.MANAGE_MEMBERS,
+        "invitations": PlantAction.MANAGE_MEMBERS,
+        "invitation_cancel": PlantAction.MANAGE_MEMBERS,
+        "history": PlantAction.MANAGE_MEMBERS,
+        "transfer": None,  # may_transfer_ownership, checked in the view before the body
     }
 
     def get_queryset(self):
@@ -166,23 +177,24 @@ class PlantViewSet(PlantScopedViewSet):
         memberships = PlantMembership.objects.filter(plant=plant).select_related("user").order_by("id")
         return Response(MemberSerializer(memberships, many=True).data)
 
-    @extend_schema(tags=["plants"], request=MemberGrantSerializer, responses={201: MemberSerializer})
+    @extend_schema(
+        tags=["plants"],
+        summary="Invite a member by e-mail (the same 202 whether or not the address has an account)",
+        request=MemberGrantSerializer,
+        responses={202: InvitationSerializer},
+    )
     @members.mapping.post
     def members_grant(self, request, pk=None):
         plant = self.get_object()
         serializer = MemberGrantSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        User = get_user_model()
-        lookup = serializer.validated_data
-        user = (
-            User.objects.filter(pk=lookup["user_id"]).first()
-            if lookup.get("user_id")
-            else User.objects.filter(email__iexact=lookup["email"]).first()
+        invitation = services.membership_invite(
+            by=request.user,
+            plant_id=plant.pk,
+            email=serializer.validated_data["email"],
+            role=serializer.validated_data["role"],
         )
-        if user is None or not user.is_active:
-            raise exceptions.ValidationError({"user_id": ["Unknown user."]})
-        membership = services.membership_grant(by=request.user, plant_id=plant.pk, user=user, role=lookup["role"])
-        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(tags=["plants"], request=MemberRevokeSerializer, responses={204: None})
     @members.mapping.delete
@@ -199,6 +211,103 @@ class PlantViewSet(PlantScopedViewSet):
         plant = self.get_object()
         services.membership_revoke(by=request.user, plant_id=plant.pk, user_id=int(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["plants"],
+        summary="Change a member's role (engineer, operator, viewer)",
+        request=MemberRoleSerializer,
+        responses={200: MemberSerializer},
+        operation_id="plants_member_partial_update",
+    )
+    @member_revoke.mapping.patch
+    def member_update(self, request, pk=None, user_id=None):
+        plant = self.get_object()
+        serializer = MemberRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_role_change(
+            by=request.user, plant_id=plant.pk, user_id=int(user_id), role=serializer.validated_data["role"]
+        )
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(
+        tags=["plants"],
+        summary="Pending invitations of a plant (members and an ownership offer)",
+        responses=InvitationSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="invitations")
+    def invitations(self, request, pk=None):
+        plant = self.get_object()
+        pending = PlantInvitation.objects.filter(plant=plant, accepted_at__isnull=True).order_by("id")
+        return Response(InvitationSerializer(pending, many=True).data)
+
+    @extend_schema(
+        tags=["plants"],
+        summary="Withdraw a pending invitation",
+        request=None,
+        responses={204: None},
+        operation_id="plants_invitation_destroy",
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"invitations/(?P<invitation_id>\d+)",
+        url_name="invitation-detail",
+    )
+    def invitation_cancel(self, request, pk=None, invitation_id=None):
+        plant = self.get_object()
+        services.invitation_cancel(by=request.user, plant_id=plant.pk, invitation_id=int(invitation_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["plants"],
+        summary="Hand the plant to a new owner (owner or plant admin; audited, ingest keys revoked)",
+        request=TransferSerializer,
+        responses={202: InvitationSerializer, 200: PlantEventSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="transfer")
+    def transfer(self, request, pk=None):
+        plant = self.get_object()
+        if not may_transfer_ownership(request.user, plant):  # decided before the body is read
+            raise exceptions.PermissionDenied(
+                "Only the plant's owner or a plant administrator can hand it to a new owner "
+                "(its installer too while it has none)."
+            )
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "owner_email" in data:
+            invitation = services.plant_transfer_invite(by=request.user, plant_id=plant.pk, email=data["owner_email"])
+            return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
+        owner = get_user_model().objects.filter(pk=data["owner_id"]).first()
+        event = services.plant_transfer(by=request.user, plant_id=plant.pk, owner=owner)
+        return Response(PlantEventSerializer(event).data)
+
+    @extend_schema(
+        tags=["plants"],
+        summary="The plant's history: owner and installer changes, invitations, memberships",
+        responses=PlantEventSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="history")
+    def history(self, request, pk=None):
+        plant = self.get_object()
+        events = PlantEvent.objects.filter(plant=plant).order_by("-at", "-id")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(PlantEventSerializer(page, many=True).data)
+
+
+@extend_schema(
+    tags=["plants"],
+    summary="Accept a plant invitation (the signed-in invitee, with the e-mailed token)",
+    request=None,
+    responses={200: InvitationAcceptedSerializer},
+)
+class InvitationAcceptView(APIView):
+    """The token comes from the invitation e-mail; the invitation must be addressed to the
+    signed-in account's e-mail. Unknown, foreign and void tokens are one 404."""
+
+    def post(self, request, token: str):
+        plant, role = services.invitation_accept(by=request.user, token=token)
+        return Response(InvitationAcceptedSerializer({"plant_id": plant.pk, "role": role}).data)
 
 
 def _create_device(request, data, *, plant_in_url: bool) -> Response:

@@ -10,7 +10,7 @@ from accounts.choices import UserType
 
 from ..choices import DeviceType
 from ..models import DATASHEETS, Device, PanelSpec, Plant
-from ..services import plant_code_generate, plant_memberships_sync, timezone_for
+from ..services import plant_code_generate, plant_handover_record, plant_memberships_sync, timezone_for
 from .base import (
     KEEP,
     PANEL_SPEC_FIELDS,
@@ -83,6 +83,7 @@ def _plan_plant(data: Any, problems: list[str]) -> tuple[Plant, bool, bool]:
     created = plant is None
     plant = plant or Plant(plant_code=plant_code_generate() if code is None else code)
     before, coords = snapshot(plant), (plant.latitude, plant.longitude)
+    people = (plant.owner_id, plant.installer_id)  # not in the snapshot: compared on their own
     for key, user_type in (("owner", UserType.CUSTOMER), ("installer", UserType.INSTALLER)):
         if key in data:
             setattr(plant, key, _user(key, data.pop(key), user_type, problems))
@@ -96,7 +97,7 @@ def _plan_plant(data: Any, problems: list[str]) -> tuple[Plant, bool, bool]:
     ):  # fmt: skip
         plant.timezone = timezone_for(latitude=lat, longitude=lon)
     clean_into(plant, "plant.", problems, bad | {"owner", "installer"})
-    return plant, created, created or before != snapshot(plant)
+    return plant, created, created or before != snapshot(plant) or people != (plant.owner_id, plant.installer_id)
 
 
 def _plan_panel_specs(plant: Plant, entries: Any, problems: list[str]) -> list[tuple[PanelSpec, bool, bool]]:
@@ -210,9 +211,19 @@ def plant_config_import(*, data: dict, dry_run: bool = False) -> ImportResult:
             result.count(p.device.type, created=p.created, changed=p.changed)
         if dry_run:
             return result
+        stored = Plant.objects.filter(pk=plant.pk).values("owner_id", "installer_id").first() if plant.pk else None
+        before = stored or {"owner_id": None, "installer_id": None}
         if changed:
             plant.save()
         plant_memberships_sync(plant=plant)
+        # an owner or installer change by file is recorded and revokes the plant's ingest keys
+        plant_handover_record(
+            plant=plant,
+            by=None,
+            previous_owner_id=before["owner_id"],
+            previous_installer_id=before["installer_id"],
+            via="import",
+        )
         for spec, _created, spec_changed in specs:
             if spec_changed:
                 spec.plant = plant

@@ -1,6 +1,11 @@
 """Matrix entries of the plants routes. ``own`` = the customer's plant (installed by the
 installer); ``other`` = the outsider's plant (installed by a rival installer)."""
 
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
 from solarhub.testing.matrix import Route, expect
 
 # Seeing: owner, installer, admin; the outsider only sees the other plant.
@@ -55,8 +60,50 @@ _delete_plant = (
 _create_child = _change(201)
 _put_device = _change(200)
 _delete_device = _change(204)
-_grant = _members(201)
+_invite = _members(202)
 _revoke = _members(204)
+# Handing a plant over: the owner (consent) and plant admins; never the installer of an owned
+# plant (403), and an outsider does not see the plant (404).
+_transfer = (
+    expect(customer=202, installer=403, plant_admin=202, outsider=404),
+    expect(customer=404, installer=404, plant_admin=202, outsider=202),
+)
+
+
+def _pending_invitation(w, t, *, email: str, invited_by=None) -> int:
+    """A pending viewer invitation on the target plant (made inside the request's rolled-back
+    savepoint, like the request itself); returns its id."""
+    from plants.models import PlantInvitation
+    from plants.services import invitation_token_hash
+
+    invitation = PlantInvitation.objects.create(
+        plant=w.plants[t],
+        email=email,
+        role="viewer",
+        invited_by=invited_by,
+        token_hash=invitation_token_hash(secrets.token_urlsafe(32)),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    return invitation.id
+
+
+def _token_for_customer(w, t) -> str:
+    """A token inviting the customer (by their e-mail) to the outsider's plant, made by its owner:
+    only the customer may accept it; for everybody else it does not exist."""
+    from plants.models import PlantInvitation
+    from plants.services import invitation_token_hash
+
+    token = secrets.token_urlsafe(32)
+    PlantInvitation.objects.create(
+        plant=w.plants["other"],
+        email=w.users["customer"].email.lower(),
+        role="viewer",
+        invited_by=w.users["outsider"],
+        token_hash=invitation_token_hash(token),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    return token
+
 
 MATRIX = [
     Route(
@@ -109,8 +156,8 @@ MATRIX = [
         "api:plant-members",
         "POST",
         lambda w, t: f"/api/plants/{_plant(w, t)}/members",
-        *_grant,
-        body=lambda w, t: {"userId": w.extra["grantee"].id, "role": "viewer"},
+        *_invite,
+        body=lambda w, t: {"email": w.extra["grantee"].email, "role": "viewer"},
     ),
     Route(
         "api:plant-members",
@@ -124,6 +171,35 @@ MATRIX = [
         "DELETE",
         lambda w, t: f"/api/plants/{_plant(w, t)}/members/{w.viewers[t].id}",
         *_revoke,
+    ),
+    Route(
+        "api:plant-member-detail",
+        "PATCH",
+        lambda w, t: f"/api/plants/{_plant(w, t)}/members/{w.viewers[t].id}",
+        *_members(200),
+        body=lambda w, t: {"role": "operator"},
+    ),
+    Route("api:plant-invitations", "GET", lambda w, t: f"/api/plants/{_plant(w, t)}/invitations", *_members(200)),
+    Route(
+        "api:plant-invitation-detail",
+        "DELETE",
+        lambda w, t: f"/api/plants/{_plant(w, t)}/invitations/"
+        f"{_pending_invitation(w, t, email=f'invitee-{t}@example.com')}",
+        *_revoke,
+    ),
+    Route(
+        "api:plant-transfer",
+        "POST",
+        lambda w, t: f"/api/plants/{_plant(w, t)}/transfer",
+        *_transfer,
+        body=lambda w, t: {"ownerEmail": "new-owner@example.com"},
+    ),
+    Route("api:plant-history", "GET", lambda w, t: f"/api/plants/{_plant(w, t)}/history", *_members(200)),
+    Route(
+        "api:invitation-accept",
+        "POST",
+        lambda w, t: f"/api/invitations/{_token_for_customer(w, t)}/accept",
+        expect(customer=200, installer=404, plant_admin=404, outsider=404),
     ),
     Route(
         "api:device-list",

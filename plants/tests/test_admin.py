@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -21,6 +21,8 @@ from plants.models import (
     MeterDatasheet,
     PanelSpec,
     Plant,
+    PlantEvent,
+    PlantInvitation,
     PlantMembership,
     StringBoxDatasheet,
 )
@@ -131,6 +133,26 @@ def test_plant_panel_spec_and_job_pages_render(padmin_client, own_plant, fleet, 
     assert "AC-450M" in page and "SN-inverter" in page
 
 
+def test_history_and_invitation_pages_render_and_are_not_editable(padmin_client, own_plant, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    invitation = PlantInvitation.objects.create(
+        plant=own_plant, email="someone@example.com", role=PlantRole.VIEWER, invited_by=customer,
+        token_hash="f" * 64, expires_at=timezone.now() + timedelta(days=1),
+    )  # fmt: skip
+    event = PlantEvent.objects.filter(plant=own_plant).first() or PlantEvent.objects.create(
+        plant=own_plant, kind="member_invited", actor=customer, email="someone@example.com"
+    )
+    for model, obj in ((PlantEvent, event), (PlantInvitation, invitation)):
+        assert padmin_client.get(_url(model, "changelist")).status_code == 200, model
+        page = padmin_client.get(_url(model, "change", obj.pk))
+        assert page.status_code == 200, model
+        assert "f" * 64 not in page.content.decode()  # the token's hash is not shown
+        assert padmin_client.get(_url(model, "add")).status_code == 403, model
+
+
 @pytest.mark.parametrize("device_type", DeviceType.values)
 def test_device_change_page_shows_only_the_datasheet_of_its_type(padmin_client, fleet, device_type):
     response = padmin_client.get(_url(Device, "change", fleet[device_type].pk))
@@ -188,7 +210,7 @@ def _plant_post(**fields) -> dict:
 
 
 def test_saving_a_plant_in_the_admin_syncs_owner_and_installer_memberships(
-    padmin_client, customer, installer, outsider
+    padmin_client, plant_admin, customer, installer, outsider
 ):
     response = padmin_client.post(_url(Plant, "add"), _plant_post(owner=customer.pk, installer=installer.pk))
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -197,12 +219,27 @@ def test_saving_a_plant_in_the_admin_syncs_owner_and_installer_memberships(
     roles = dict(PlantMembership.objects.filter(plant=plant).values_list("user_id", "role"))
     assert roles == {customer.pk: PlantRole.OWNER, installer.pk: PlantRole.INSTALLER}
 
-    # Hand the plant to another customer: the membership follows the field.
+    # Saving without changing hands records nothing and revokes nothing.
+    from telemetry.models import IngestKey
+    from telemetry.services import ingest_key_create
+
+    with transaction.atomic():
+        key, _plaintext = ingest_key_create(by=installer, plant_id=plant.pk, name="Logger")
+    data = _plant_post(owner=customer.pk, installer=installer.pk, plant_code=plant.plant_code)
+    assert padmin_client.post(_url(Plant, "change", plant.pk), data).status_code == 302
+    assert IngestKey.objects.get(pk=key.pk).revoked_at is None
+    assert not PlantEvent.objects.filter(plant=plant).exclude(data__via="admin", from_user=None).exists()
+
+    # Hand the plant to another customer: the membership follows the field, the change is in the
+    # plant's history and the plant's ingest keys are revoked.
     data = _plant_post(owner=outsider.pk, installer=installer.pk, plant_code=plant.plant_code)
     response = padmin_client.post(_url(Plant, "change", plant.pk), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     roles = dict(PlantMembership.objects.filter(plant=plant).values_list("user_id", "role"))
     assert roles == {outsider.pk: PlantRole.OWNER, installer.pk: PlantRole.INSTALLER}
+    event = PlantEvent.objects.get(plant=plant, kind="owner_changed", from_user=customer)
+    assert (event.actor, event.to_user, event.data) == (plant_admin, outsider, {"via": "admin", "revokedIngestKeys": 1})
+    assert IngestKey.objects.get(pk=key.pk).revoked_at is not None
 
 
 def test_plant_admin_form_rejects_wrong_account_types(padmin_client, customer, installer):

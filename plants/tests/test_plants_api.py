@@ -260,33 +260,45 @@ def test_customer_cannot_change_the_owner_of_their_plant(customer, outsider, own
     assert own_plant.owner == customer
 
 
-def test_changing_owner_moves_the_owner_membership(installer, customer, outsider, own_plant):
-    response = api_client_for(installer).patch(f"/api/plants/{own_plant.id}", {"ownerId": outsider.id}, format="json")
+def test_installer_cannot_change_the_owner_and_an_admin_change_moves_the_owner_membership(
+    installer, customer, outsider, plant_admin, own_plant
+):
+    refused = api_client_for(installer).patch(f"/api/plants/{own_plant.id}", {"ownerId": outsider.id}, format="json")
+    assert refused.status_code == 400 and "ownerId" in refused.json()["errors"], refused.content
+    assert ids(api_client_for(customer).get("/api/plants")) == {own_plant.id}
+    response = api_client_for(plant_admin).patch(f"/api/plants/{own_plant.id}", {"ownerId": outsider.id}, format="json")
     assert response.status_code == 200, response.content
     assert ids(api_client_for(customer).get("/api/plants")) == set()
-    assert own_plant.id in ids(api_client_for(outsider).get("/api/plants"))
+    assert ids(api_client_for(outsider).get("/api/plants")) == {own_plant.id}
 
 
-def test_members_grant_list_revoke(customer, own_plant, outsider):
+def test_members_invite_accept_list_revoke(
+    customer, installer, own_plant, outsider, django_capture_on_commit_callbacks, mailoutbox
+):
     client = api_client_for(customer)
-    response = client.post(
-        f"/api/plants/{own_plant.id}/members", {"email": "OUTSIDER@example.com", "role": "operator"}, format="json"
-    )
-    assert response.status_code == 201, response.content
-    assert response.json()["role"] == "operator"
-    assert own_plant.id in ids(api_client_for(outsider).get("/api/plants"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/plants/{own_plant.id}/members", {"email": "OUTSIDER@example.com", "role": "operator"}, format="json"
+        )
+    assert response.status_code == 202, response.content
+    assert response.json()["role"] == "operator" and response.json()["status"] == "pending"
+    assert "userId" not in response.json() and "username" not in response.json()
+    assert ids(api_client_for(outsider).get("/api/plants")) == set()  # an invitation, not a grant
+    token = mailoutbox[0].body.split("/api/invitations/")[1].split("/accept")[0]
+    assert api_client_for(outsider).post(f"/api/invitations/{token}/accept").status_code == 200
+    assert ids(api_client_for(outsider).get("/api/plants")) == {own_plant.id}
     members = {m["userId"]: m["role"] for m in client.get(f"/api/plants/{own_plant.id}/members").json()}
-    assert members[outsider.id] == "operator" and members[customer.id] == "owner"
+    assert members == {customer.id: "owner", installer.id: "installer", outsider.id: "operator"}
     assert client.delete(f"/api/plants/{own_plant.id}/members/{outsider.id}").status_code == 204
-    assert own_plant.id not in ids(api_client_for(outsider).get("/api/plants"))
+    assert ids(api_client_for(outsider).get("/api/plants")) == set()
 
 
 @pytest.mark.parametrize("role", ["owner", "installer", "admin", "superuser"])
 def test_role_escalation_through_members_is_rejected(customer, own_plant, outsider, role):
     response = api_client_for(customer).post(
-        f"/api/plants/{own_plant.id}/members", {"userId": outsider.id, "role": role}, format="json"
+        f"/api/plants/{own_plant.id}/members", {"email": outsider.email, "role": role}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 400 and "role" in response.json()["errors"]
     assert not PlantMembership.objects.filter(user=outsider).exists()
 
 
