@@ -41,10 +41,14 @@ Webhook requests
 ----------------
 ``POST`` of the JSON payload (compact, keys sorted — the exact bytes that were signed) with
 ``Content-Type: application/json``, ``X-SolarHub-Timestamp: <unix seconds>`` and
-``X-SolarHub-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``, 5 s timeout.
-Any non-2xx answer or network error is retried with exponential backoff (30 s, 60 s, 120 s,
-240 s, with jitter) up to ``MAX_ATTEMPTS`` (5) attempts; ``attempts``, ``last_error`` and
-``status`` are kept on the delivery. Receivers verify with :func:`webhook_signature_verify`::
+``X-SolarHub-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``, bounded by
+``WEBHOOK_TIMEOUT_SECONDS`` (5 s). The host is resolved at send time and only public addresses
+are connected to, the checked address itself (no second lookup); redirects are never followed
+(:mod:`alarms.webhook_transport`, ``WEBHOOK_ALLOW_PRIVATE`` for local receivers).
+Any non-2xx answer (3xx included), refused address or network error is retried with exponential
+backoff (30 s, 60 s, 120 s, 240 s, with jitter) up to ``MAX_ATTEMPTS`` (5) attempts; ``attempts``,
+``last_error`` (the precise reason, for operators) and ``status`` are kept on the delivery.
+Receivers verify with :func:`webhook_signature_verify`::
 
     ok = webhook_signature_verify(
         secret=SECRET,
@@ -61,8 +65,6 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -76,6 +78,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import webhook_transport
 from .choices import SEVERITY_RANK, Channel, DeliveryStatus, EventKind, Severity, Transition
 from .models import Alarm, AlarmEvent, NotificationDelivery, Webhook
 
@@ -84,8 +87,11 @@ logger = logging.getLogger("solarhub.alarms.notifications")
 FLOOD_THRESHOLD = 10  # more than this many alarms opened ...
 FLOOD_WINDOW = timedelta(minutes=10)  # ... within this long → summaries instead
 MAX_ATTEMPTS = 5
-WEBHOOK_TIMEOUT_S = 5
 BACKOFF_BASE_S = 30
+# The test endpoint's answer when no HTTP answer came back, whatever the cause (refused address,
+# unknown name, connection refused, unreachable, filtered, timed out, TLS): one text, after the
+# full timeout, so the endpoint tells nothing about the network behind the URL.
+TEST_DELIVERY_FAILED = "Delivery failed: no HTTP answer from the webhook URL."
 SUMMARY_MAX_ITEMS = 20
 
 OPENING_KINDS = (EventKind.TRIGGERED, EventKind.RETRIGGERED, EventKind.CREATED)
@@ -414,25 +420,25 @@ def webhook_signature_verify(
     return hmac.compare_digest(expected, signature.strip())
 
 
-def webhook_post(*, url: str, secret: str, payload: dict, timeout: float = WEBHOOK_TIMEOUT_S) -> int:
-    """POST one signed payload. Returns the HTTP status; raises on network errors and non-2xx."""
+def webhook_post(*, url: str, secret: str, payload: dict, timeout: float | None = None) -> int:
+    """POST one signed payload under the SSRF rules of :mod:`alarms.webhook_transport`. Returns
+    the HTTP status; raises a :class:`~alarms.webhook_transport.WebhookError` otherwise (a 3xx
+    included: redirects are not followed)."""
     body = webhook_body(payload)
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 -- http(s) URLs only, checked below
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "SolarHub-Webhook/1",
-            "X-SolarHub-Timestamp": str(timestamp),
-            "X-SolarHub-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
-        },
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "SolarHub-Webhook/1",
+        "X-SolarHub-Timestamp": str(timestamp),
+        "X-SolarHub-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
+    }
+    return webhook_transport.post(
+        url=url,
+        body=body,
+        headers=headers,
+        timeout=float(timeout if timeout is not None else settings.WEBHOOK_TIMEOUT_SECONDS),
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
     )
-    if not url.lower().startswith(("https://", "http://")):
-        raise ValueError("Webhook URLs must be http(s).")
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        return response.status
 
 
 def _email_text(payload: dict) -> tuple[str, str]:
@@ -511,10 +517,6 @@ def delivery_send(*, delivery_id: int) -> str:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code} {exc.reason}"
-    if isinstance(exc, urllib.error.URLError):
-        return f"{type(exc).__name__}: {exc.reason}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -525,11 +527,22 @@ def retry_countdown(attempts: int) -> int:
 
 
 def webhook_test(*, webhook: Webhook) -> dict:
-    """Send one signed ``ping`` to the webhook now (no retries, nothing recorded)."""
+    """Send one signed ``ping`` to the webhook now (no retries, nothing recorded).
+
+    Not a port scanner: an HTTP answer is reported with its status (it came from a public address
+    — or a private one only where ``WEBHOOK_ALLOW_PRIVATE`` is on), but every failure without one
+    — refused address, unknown name, connection refused, host unreachable, filtered, timed out,
+    TLS failure — answers the same :data:`TEST_DELIVERY_FAILED`, and only once the full timeout
+    has passed. The precise reason is logged for operators."""
     payload = {"type": "ping", "webhookId": webhook.pk, "plantId": webhook.plant_id, "at": _iso(timezone.now())}
+    timeout = float(settings.WEBHOOK_TIMEOUT_SECONDS)
+    started = time.monotonic()
     try:
-        status = webhook_post(url=webhook.url, secret=webhook.secret, payload=payload)
-    except Exception as exc:  # noqa: BLE001
-        status = getattr(exc, "code", None)
-        return {"delivered": False, "status_code": status, "error": _describe(exc)[:500]}
+        status = webhook_post(url=webhook.url, secret=webhook.secret, payload=payload, timeout=timeout)
+    except webhook_transport.WebhookHTTPError as exc:
+        return {"delivered": False, "status_code": exc.status, "error": str(exc)[:500]}
+    except Exception as exc:  # noqa: BLE001 -- every other failure looks alike from outside
+        logger.info("Webhook %s test ping failed: %s", webhook.pk, _describe(exc))
+        time.sleep(max(started + timeout - time.monotonic(), 0))
+        return {"delivered": False, "status_code": None, "error": TEST_DELIVERY_FAILED}
     return {"delivered": True, "status_code": status, "error": ""}

@@ -1,8 +1,17 @@
 """Health endpoints (seed 003): ``/``, ``/health``, ``/health/live``, ``/health/ready``,
-``/health/detailed``. No authentication and no throttling: orchestrators probe them."""
+``/health/detailed``. No authentication required and no throttling: orchestrators probe them.
+
+``/health/detailed`` answers everybody its overall status (``{status, service, version}``, 200
+or 503 — what a load balancer needs) but shows the dependencies' details (vendors, backends,
+worker names, error texts, latencies) only to plant_admins (JWT, or a Django-admin session) and
+to requests carrying ``settings.HEALTH_TOKEN`` as ``X-Health-Token: <token>`` or
+``Authorization: Bearer <token>``. Wrong or expired credentials get the summary, like anonymous
+callers: a probe never fails because of its credentials."""
 
 from __future__ import annotations
 
+import hmac
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -10,14 +19,17 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .api.errors import error_body
 from .api.schema import ErrorSerializer
+
+logger = logging.getLogger("solarhub.health")
 
 
 def _timed(check: Callable[[], dict]) -> dict:
@@ -197,8 +209,47 @@ class ReadyView(_HealthView):
         return Response({"status": "ready", "checks": {"database": database}})
 
 
+def _presented_token(request) -> str:
+    token = request.headers.get("X-Health-Token", "")
+    if not token:
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            token = credentials
+    return token.strip()
+
+
+def health_details_allowed(request) -> bool:
+    """The configured health token (constant-time comparison), or a plant_admin signed in by JWT
+    or session. Never raises: bad credentials are just not enough."""
+    expected = settings.HEALTH_TOKEN
+    presented = _presented_token(request)
+    if expected and presented and hmac.compare_digest(presented.encode(), expected.encode()):
+        return True
+    for authenticator_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        try:
+            outcome = authenticator_class().authenticate(request)
+        except (exceptions.AuthenticationFailed, exceptions.PermissionDenied):
+            outcome = None
+        except Exception:  # noqa: BLE001 -- e.g. the database is down: the user cannot be read
+            logger.info("Health details: %s could not authenticate", authenticator_class.__name__, exc_info=True)
+            outcome = None
+        if outcome is not None:
+            user = outcome[0]
+            return bool(user.is_active and (user.is_superuser or getattr(user, "is_plant_admin", False)))
+    return False
+
+
 @extend_schema(
     tags=["health"],
+    parameters=[
+        OpenApiParameter(
+            "X-Health-Token",
+            str,
+            OpenApiParameter.HEADER,
+            required=False,
+            description="HEALTH_TOKEN (also accepted as `Authorization: Bearer <token>`): full details.",
+        )
+    ],
     responses={
         200: inline_serializer(
             "DetailedHealth",
@@ -206,8 +257,12 @@ class ReadyView(_HealthView):
                 "status": serializers.ChoiceField(choices=["healthy", "degraded", "unhealthy"]),
                 "service": serializers.CharField(),
                 "version": serializers.CharField(),
-                "infrastructure": serializers.DictField(child=HealthCheckSerializer()),
-                "message": serializers.CharField(),
+                "infrastructure": serializers.DictField(
+                    child=HealthCheckSerializer(),
+                    required=False,
+                    help_text="Only for plant_admins and the health token.",
+                ),
+                "message": serializers.CharField(required=False, help_text="Only with `infrastructure`."),
             },
         ),
         503: OpenApiResponse(description="The database does not answer; same body, status unhealthy."),
@@ -215,7 +270,14 @@ class ReadyView(_HealthView):
 )
 class DetailedView(_HealthView):
     """Every dependency with its status and latency: database, cache, broker, Celery workers.
-    The database down → 503 ``unhealthy``; anything else down → 200 ``degraded``."""
+    The database down → 503 ``unhealthy``; anything else down → 200 ``degraded``. Everybody gets
+    the overall ``status``; the ``infrastructure`` details and ``message`` only plant_admins
+    (JWT or admin session) and callers with the configured ``HEALTH_TOKEN``."""
+
+    def perform_authentication(self, request) -> None:
+        # Not at dispatch: with no authenticators DRF would pin AnonymousUser onto the Django
+        # request, hiding the admin session from health_details_allowed.
+        pass
 
     def get(self, request):
         broker = check_broker()
@@ -232,6 +294,8 @@ class DetailedView(_HealthView):
             overall, code = "degraded", 200
         else:
             overall, code = "healthy", 200
+        if not health_details_allowed(request):
+            return Response({"status": overall, **_service()}, status=code)
         message = "All systems operational" if not failing else "Failing: " + ", ".join(failing)
         return Response(
             {"status": overall, **_service(), "infrastructure": infrastructure, "message": message}, status=code

@@ -44,7 +44,12 @@ class JobStatusMixin(models.Model):
 class Job(JobStatusMixin):
     """One run of a registered job ``kind``. ``unique_key`` is unique among *active* jobs only
     (a partial unique index): the same job cannot be queued twice at once, yet can run again
-    once finished. ``result`` names what the job produced (e.g. ``{"forecastId": 12}``)."""
+    once finished. ``result`` names what the job produced (e.g. ``{"forecastId": 12}``).
+
+    A running job holds a lease: ``lease_owner`` names the delivery (Celery task id) that
+    claimed it, ``lease_expires_at`` is pushed forward by that run's heartbeat. A lease that
+    expired means the worker is gone: beat requeues or fails the job, and a re-run request no
+    longer answers it. Only the lease owner may record the outcome."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=64, db_index=True)
@@ -52,6 +57,9 @@ class Job(JobStatusMixin):
     params = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     unique_key = models.CharField(max_length=200, null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -62,7 +70,11 @@ class Job(JobStatusMixin):
                 name="solarhub_job_active_unique_key",
             )
         ]
-        indexes = [models.Index(fields=["plant", "-created_at"])]
+        indexes = [
+            models.Index(fields=["plant", "-created_at"]),
+            # The beat sweep's lookup: running jobs by lease expiry.
+            models.Index(fields=["lease_expires_at"], condition=Q(status="running"), name="solarhub_job_running_lease"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"

@@ -27,6 +27,7 @@ from solarhub.api.scoping import plant_lock_for
 from ..choices import Severity
 from ..models import Webhook
 from ..notifications import webhook_test
+from ..webhook_transport import address_allowed
 
 
 def _secret_hint(secret: str) -> str:
@@ -77,10 +78,13 @@ class WebhookCreateSerializer(serializers.Serializer):
         if host in ("localhost", "") or host.endswith(".localhost"):
             raise serializers.ValidationError("Webhook URLs must point to a public host.")
         try:
-            address = ipaddress.ip_address(host)
+            address = ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:
+            # A name: checked where it matters, when sending (resolved then, public addresses
+            # only, no redirects). Resolving it here too would tell callers which internal
+            # names exist.
             return value
-        if not address.is_global:
+        if not address_allowed(address):
             raise serializers.ValidationError("Webhook URLs must point to a public host.")
         return value
 
@@ -144,7 +148,9 @@ class WebhookDetailView(APIView):
 
 @extend_schema(tags=["alarms"], request=None, responses={200: WebhookTestResultSerializer})
 class WebhookTestView(APIView):
-    """Send a signed ``{"type": "ping"}`` to the webhook now and report what it answered."""
+    """Send a signed ``{"type": "ping"}`` to the webhook now and report what it answered: the
+    HTTP status when a server answered, else one "delivery failed" after the full timeout,
+    whatever the reason (no port-scan oracle)."""
 
     def post(self, request, plant_id: int, webhook_id: int):
         plant = _managed_plant(request, plant_id)

@@ -2,7 +2,8 @@
 
 Listing needs VIEW; creating, deleting and testing need ``manage_keys`` (owner, installer,
 platform admin). The webhook a DELETE/test targets is created inside the request's savepoint
-(the matrix rolls each request back), pointing at a closed local port so ``test`` fails fast."""
+(the matrix rolls each request back), pointing at a loopback address, which sending refuses, so
+``test`` answers "delivery failed" after the (test settings') one-second timeout."""
 
 from solarhub.testing.matrix import Route, expect
 

@@ -243,6 +243,12 @@ def test_flood_sends_ten_alarms_then_one_summary_per_window(
 # --- webhooks against a real local HTTP server ----------------------------------------------------
 
 
+@pytest.fixture
+def allow_private_webhooks(settings):
+    """The receivers below listen on 127.0.0.1, which webhooks refuse unless this is on."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+
+
 class _Receiver:
     """An http.server on 127.0.0.1 answering the statuses it is given (then 200)."""
 
@@ -276,7 +282,9 @@ class _Receiver:
         self.server.server_close()
 
 
-def test_webhook_post_is_signed_and_verifies(own_plant, customer, django_capture_on_commit_callbacks):
+def test_webhook_post_is_signed_and_verifies(
+    own_plant, customer, django_capture_on_commit_callbacks, allow_private_webhooks
+):
     _prefs(customer, channels={"email": False})
     with _Receiver() as receiver:
         hook = Webhook.objects.create(plant=own_plant, url=receiver.url, min_severity=Severity.MEDIUM)
@@ -310,7 +318,9 @@ def test_webhook_post_is_signed_and_verifies(own_plant, customer, django_capture
     assert (delivery.status, delivery.attempts, delivery.recipient) == (DeliveryStatus.SENT, 1, str(hook.pk))
 
 
-def test_webhook_retries_after_a_500_then_succeeds(own_plant, customer, django_capture_on_commit_callbacks):
+def test_webhook_retries_after_a_500_then_succeeds(
+    own_plant, customer, django_capture_on_commit_callbacks, allow_private_webhooks
+):
     _prefs(customer, channels={"email": False})
     with _Receiver(statuses=[500, 503]) as receiver:
         hook = Webhook.objects.create(plant=own_plant, url=receiver.url)
@@ -322,7 +332,9 @@ def test_webhook_retries_after_a_500_then_succeeds(own_plant, customer, django_c
     assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.SENT, 3, "")
 
 
-def test_webhook_gives_up_after_five_attempts(own_plant, customer, django_capture_on_commit_callbacks):
+def test_webhook_gives_up_after_five_attempts(
+    own_plant, customer, django_capture_on_commit_callbacks, allow_private_webhooks
+):
     _prefs(customer, channels={"email": False})
     with _Receiver(statuses=[500] * 10) as receiver:
         hook = Webhook.objects.create(plant=own_plant, url=receiver.url)
@@ -334,7 +346,9 @@ def test_webhook_gives_up_after_five_attempts(own_plant, customer, django_captur
     assert "500" in delivery.last_error
 
 
-def test_unreachable_webhook_records_the_error(own_plant, customer, django_capture_on_commit_callbacks):
+def test_unreachable_webhook_records_the_error(
+    own_plant, customer, django_capture_on_commit_callbacks, allow_private_webhooks
+):
     _prefs(customer, channels={"email": False})
     hook = Webhook.objects.create(plant=own_plant, url="http://127.0.0.1:9/closed")
     with django_capture_on_commit_callbacks(execute=True):
@@ -382,7 +396,7 @@ def test_webhook_endpoints(own_plant, customer, installer, outsider):
     assert not Webhook.objects.filter(pk=hook.id).exists()
 
 
-def test_webhook_test_endpoint_pings_the_receiver(own_plant, installer):
+def test_webhook_test_endpoint_pings_the_receiver(own_plant, installer, allow_private_webhooks):
     with _Receiver(statuses=[200]) as receiver:
         hook = Webhook.objects.create(plant=own_plant, url=receiver.url)
         response = api_client_for(installer).post(f"/api/plants/{own_plant.id}/webhooks/{hook.id}/test")

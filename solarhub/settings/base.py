@@ -197,7 +197,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "forecasting.calibrate",
         "schedule": crontab(hour=3, minute=40),
     },
+    # Jobs whose worker is gone (lease expired: no heartbeat) are requeued or failed.
+    "jobs-sweep-expired-leases": {
+        "task": "solarhub.sweep_job_leases",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
 }
+# Job leases (solarhub/jobs/services.py): a running job holds a lease on its row that a
+# heartbeat thread renews every JOB_HEARTBEAT_SECONDS; beat requeues a job whose lease expired
+# (its worker is gone) until it has been tried JOB_MAX_ATTEMPTS times, then fails it.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 90, minimum=2)
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15, minimum=1)
+if JOB_HEARTBEAT_SECONDS * 2 > JOB_LEASE_SECONDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"JOB_HEARTBEAT_SECONDS ({JOB_HEARTBEAT_SECONDS}) must be at most half of JOB_LEASE_SECONDS "
+        f"({JOB_LEASE_SECONDS}), or a live job could lose its lease between two heartbeats."
+    )
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1, maximum=20)
 # Raw readings older than this are dropped (whole monthly partitions); rollups are kept.
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 730, minimum=1)
 
@@ -403,3 +422,19 @@ LOGGING = {
 }
 
 HEALTH_CHECK_TIMEOUT = 2.0  # seconds per dependency in /health/detailed
+# /health/detailed shows its dependency details to plant_admins (JWT or admin session) and to
+# requests carrying this token (`X-Health-Token: …` or `Authorization: Bearer …`); everybody
+# else gets the overall status only. Empty: no token is accepted.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 16:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HEALTH_TOKEN must be at least 16 characters (or unset).")
+
+# --- outbound webhooks (alarms/webhook_transport.py) ----------------------------------------
+# Webhook hosts are resolved at send time and only public addresses are connected to (never
+# private, loopback, link-local, CGNAT, multicast, reserved or cloud-metadata ranges); redirects
+# are never followed. true: private and loopback addresses are allowed too (local development,
+# tests with a receiver on 127.0.0.1) — never in production.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)

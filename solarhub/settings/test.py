@@ -41,3 +41,6 @@ if _test_redis:
         }
     }
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Webhook requests (and the test endpoint's padded "delivery failed" answer) take at most this
+# long: the permission matrix calls the test endpoint of an unreachable webhook several times.
+WEBHOOK_TIMEOUT_SECONDS = 1

@@ -1,14 +1,23 @@
-"""The generic job pipeline: enqueue after commit, claim, run, record; visibility by plant."""
+"""The generic job pipeline: enqueue after commit, claim, run, record; visibility by plant; leases
+(a job whose worker is gone is requeued or failed, and never answers a re-run)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import timedelta
+
 import pytest
+from celery.schedules import crontab
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from solarhub.jobs.handlers import SELFCHECK
 from solarhub.jobs.registry import _HANDLERS, register_job
-from solarhub.jobs.services import job_claim, job_enqueue, job_run
+from solarhub.jobs.services import job_claim, job_enqueue, job_fail, job_run
 from solarhub.models import Job, JobStatus
+from solarhub.tasks import sweep_job_leases
 from solarhub.testing.personas import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +94,8 @@ def test_a_failing_handler_fails_the_job_with_its_message(plant_admin, boom_kind
 
 def test_a_running_job_is_reclaimed_after_a_lost_worker(plant_admin):
     job, _ = job_enqueue(kind=SELFCHECK, requested_by=plant_admin)
-    assert job_claim(job_id=job.id) is not None  # worker 1 claims, then dies
-    rerun = job_run(job_id=job.id)  # the redelivered message
+    assert job_claim(job_id=job.id, owner="message-1") is not None  # worker 1 claims, then dies
+    rerun = job_run(job_id=job.id, owner="message-1")  # the same message, redelivered
     assert rerun.status == JobStatus.COMPLETED and rerun.attempts == 2
 
 
@@ -148,3 +157,150 @@ def test_jobs_permission_matrix(request, persona, list_status, selfcheck_status)
     assert client.post("/api/jobs/selfcheck").status_code == selfcheck_status
     assert Job.objects.count() == before + (1 if selfcheck_status == 202 else 0)
     assert client.delete("/api/jobs").status_code == (401 if persona == "anonymous" else 405)
+
+
+# --- leases: a job whose worker is gone -----------------------------------------------------------
+
+
+def _claimed_then_abandoned(job_id, *, owner="dead-worker", ago=timedelta(minutes=5)) -> Job:
+    """A worker claimed the job and died: no heartbeat since ``ago``, its lease long expired."""
+    assert job_claim(job_id=job_id, owner=owner) is not None
+    past = timezone.now() - ago
+    Job.objects.filter(id=job_id).update(
+        started_at=past, heartbeat_at=past, lease_expires_at=past + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    )
+    return Job.objects.get(id=job_id)
+
+
+def test_a_claim_takes_a_lease_and_only_its_owner_may_finish(plant_admin):
+    job, _ = job_enqueue(kind=SELFCHECK, requested_by=plant_admin)
+    claimed = job_claim(job_id=job.id, owner="message-1")
+    assert claimed.lease_owner == "message-1"
+    assert claimed.lease_expires_at > timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS - 5)
+    # another delivery (e.g. the original message after a requeue) leaves a live run alone
+    assert job_run(job_id=job.id, owner="message-2") is None
+    job_fail(job_id=job.id, error="not yours", owner="message-2")
+    job.refresh_from_db()
+    assert (job.status, job.lease_owner, job.attempts) == (JobStatus.RUNNING, "message-1", 1)
+
+
+def test_the_beat_sweep_is_scheduled_every_minute():
+    from solarhub.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["jobs-sweep-expired-leases"]
+    assert entry["task"] == "solarhub.sweep_job_leases" and entry["task"] in app.tasks
+    assert str(entry["schedule"]) == str(crontab(minute="*"))
+
+
+def test_a_lost_job_is_requeued_by_the_sweep_and_runs_once_more(plant_admin, django_capture_on_commit_callbacks):
+    client = api_client_for(plant_admin)
+    accepted = client.post("/api/jobs/selfcheck").json()  # queued; its message goes to a worker that dies
+    _claimed_then_abandoned(accepted["id"])
+    assert client.get(accepted["statusUrl"]).json()["status"] == "running"  # stuck: nobody runs it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = sweep_job_leases.apply().get()  # what beat runs every minute
+    assert outcome == {"requeued": 1, "failed": 0}
+    job = client.get(accepted["statusUrl"]).json()
+    assert job["status"] == "completed", job  # requeued, taken by a (here: eager) worker, done
+    assert job["attempts"] == 2 and job["error"] == "" and job["leaseExpiresAt"] is None
+    # nothing left to sweep
+    assert sweep_job_leases.apply().get() == {"requeued": 0, "failed": 0}
+
+
+def test_a_lost_job_out_of_attempts_is_failed_and_a_rerun_gets_a_new_job(plant_admin, settings):
+    settings.JOB_MAX_ATTEMPTS = 1
+    client = api_client_for(plant_admin)
+    accepted = client.post("/api/jobs/selfcheck").json()
+    _claimed_then_abandoned(accepted["id"])
+
+    assert sweep_job_leases.apply().get() == {"requeued": 0, "failed": 1}
+    job = client.get(accepted["statusUrl"]).json()
+    assert job["status"] == "failed" and job["finishedAt"]
+    assert job["error"].startswith("Worker lost: no heartbeat since ")
+    assert "gave up after 1 attempt(s)" in job["error"]
+
+    again = client.post("/api/jobs/selfcheck")
+    assert again.status_code == 202
+    assert again.json()["id"] != accepted["id"] and again.json()["status"] == "queued"
+
+
+def test_a_rerun_never_answers_a_job_whose_lease_expired(plant_admin):
+    """Before beat got to it: the same request replaces the dead job instead of returning it."""
+    client = api_client_for(plant_admin)
+    first = client.post("/api/jobs/selfcheck").json()
+    job_claim(job_id=first["id"], owner="live-worker")
+    assert client.post("/api/jobs/selfcheck").json()["id"] == first["id"]  # a live run is answered
+
+    _claimed_then_abandoned(first["id"], owner="live-worker")  # ... then its worker died
+    second = client.post("/api/jobs/selfcheck").json()
+    assert second["id"] != first["id"] and second["status"] == "queued"
+    dead = client.get(first["statusUrl"]).json()
+    assert dead["status"] == "failed" and "superseded by a new request" in dead["error"]
+    assert Job.objects.filter(unique_key=SELFCHECK, status__in=["queued", "running"]).count() == 1
+
+
+def test_a_job_whose_worker_keeps_dying_fails_after_max_attempts(plant_admin, settings):
+    settings.JOB_MAX_ATTEMPTS = 2
+    job, _ = job_enqueue(kind=SELFCHECK, requested_by=plant_admin)
+    assert job_claim(job_id=job.id, owner="message-1") is not None  # attempt 1: the child dies
+    assert job_claim(job_id=job.id, owner="message-1") is not None  # attempt 2 (redelivery): dies too
+    assert job_claim(job_id=job.id, owner="message-1") is None  # no third attempt
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.attempts == 2
+    assert "during attempt 2 of 2; gave up" in job.error
+
+
+def test_jobs_running_before_leases_existed_are_swept(plant_admin, settings):
+    settings.JOB_MAX_ATTEMPTS = 1
+    job, _ = job_enqueue(kind=SELFCHECK, requested_by=plant_admin)
+    Job.objects.filter(id=job.id).update(
+        status=JobStatus.RUNNING, attempts=1, started_at=timezone.now() - timedelta(hours=1)
+    )  # lease_expires_at NULL, as the migration leaves such rows
+    assert sweep_job_leases.apply().get() == {"requeued": 0, "failed": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_keeps_a_long_jobs_lease(plant_admin, settings):
+    """A job that runs far longer than its lease is never swept while its heartbeat beats."""
+    settings.JOB_LEASE_SECONDS = 2
+    settings.JOB_HEARTBEAT_SECONDS = 1
+    started, release = threading.Event(), threading.Event()
+
+    @register_job("test.long")
+    def long_job(*, job):
+        started.set()
+        assert release.wait(30), "the test never released the job"
+        return {"done": True}
+
+    try:
+        job = Job.objects.create(kind="test.long", requested_by=plant_admin)  # a worker takes it:
+        runner = threading.Thread(target=_run_in_thread, args=(job.id,), daemon=True)
+        runner.start()
+        assert started.wait(10)
+        claimed = Job.objects.get(id=job.id)
+        time.sleep(3.5)  # well beyond the 2 s lease
+        assert sweep_job_leases.apply().get() == {"requeued": 0, "failed": 0}
+        alive = Job.objects.get(id=job.id)
+        assert alive.status == JobStatus.RUNNING
+        assert alive.lease_expires_at > timezone.now()
+        assert alive.heartbeat_at > claimed.heartbeat_at and alive.lease_expires_at > claimed.lease_expires_at
+        client = api_client_for(plant_admin)
+        assert client.get(f"/api/jobs/{job.id}").json()["heartbeatAt"]
+    finally:
+        release.set()
+        _HANDLERS.pop("test.long", None)
+    runner.join(15)
+    done = Job.objects.get(id=job.id)
+    assert (done.status, done.result, done.attempts) == (JobStatus.COMPLETED, {"done": True}, 1)
+    assert done.lease_expires_at is None
+
+
+def _run_in_thread(job_id) -> None:
+    from django.db import connections
+
+    try:
+        job_run(job_id=job_id, owner="thread-worker")
+    finally:
+        connections.close_all()

@@ -23,6 +23,15 @@ class JobSerializer(serializers.ModelSerializer):
     plant_id = serializers.IntegerField(allow_null=True, read_only=True)
     requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True, read_only=True)
     status_url = serializers.SerializerMethodField()
+    heartbeat_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Last sign of life of the run (renewed while it runs)."
+    )
+    lease_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="While running: when the job counts as lost without a further heartbeat (then it is requeued "
+        "or failed within a minute or so).",
+    )
 
     class Meta:
         model = Job
@@ -39,6 +48,8 @@ class JobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "heartbeat_at",
+            "lease_expires_at",
             "status_url",
         ]
         read_only_fields = fields
