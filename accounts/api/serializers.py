@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -240,15 +242,26 @@ class ChannelsSerializer(serializers.Serializer):
     webhook = serializers.BooleanField(required=False)
 
 
+@extend_schema_field({"type": "string", "maxLength": 500, "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
+class _URLOrBlankField(serializers.CharField):
+    """A URL, or ``""`` for none (the schema says both; a URLField's schema would say only
+    ``format: uri``, which ``""`` is not). Validated as a URL in ``validate_webhook_url``."""
+
+
 class NotificationsSerializer(serializers.Serializer):
     channels = ChannelsSerializer(required=False)
-    webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    webhook_url = _URLOrBlankField(required=False, allow_blank=True, max_length=500)
     min_severity = serializers.ChoiceField(choices=AlarmSeverity.choices, required=False)
     quiet_hours = QuietHoursSerializer(required=False)
 
     def validate_webhook_url(self, value: str) -> str:
         if value and not value.startswith("https://"):
             raise serializers.ValidationError("Webhook URLs must use https://.")
+        if value:
+            try:
+                URLValidator(schemes=["https"])(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError("Enter a valid URL.") from None
         return value
 
 

@@ -298,7 +298,10 @@ class GoogleLoginView(_PublicAuthView):
     client id). Creates the account on first use or links the account with that verified e-mail.
 
     A refused ID token is not a password guess (it is Google's signature) and does not count
-    towards the password lockout; the per-address AuthRateThrottle bounds the rate."""
+    towards the password lockout; the per-address AuthRateThrottle bounds the rate. Until
+    GOOGLE_CLIENT_ID is configured it answers 503 GOOGLE_NOT_CONFIGURED."""
+
+    schema_error_codes = (409, 503)  # a concurrent first sign-in; not configured
 
     def post(self, request):
         from accounts.google import GoogleSignInError, google_sign_in

@@ -51,6 +51,8 @@ def test_update_merges_notifications_and_keeps_the_rest(customer, own_plant):
         ({"notifications": {"minSeverity": "apocalyptic"}}, "notifications"),
         ({"notifications": {"quietHours": {"enabled": True, "start": "25:00", "end": "06:00"}}}, "notifications"),
         ({"notifications": {"webhookUrl": "http://insecure.example.com"}}, "notifications"),
+        ({"notifications": {"webhookUrl": "https://not a host/x"}}, "notifications"),
+        ({"notifications": {"webhookUrl": 'https://"><script>'}}, "notifications"),
         ({"preferences": "not an object"}, "preferences"),
     ],
 )
@@ -61,6 +63,14 @@ def test_invalid_settings_are_400_and_change_nothing(customer, body, field):
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert client.get("/api/settings/me").json() == before
+
+
+def test_a_webhook_url_can_be_cleared(customer):
+    client = api_client_for(customer)
+    client.put("/api/settings/me", {"notifications": {"webhookUrl": "https://hooks.example.com/x"}}, format="json")
+    response = client.put("/api/settings/me", {"notifications": {"webhookUrl": ""}}, format="json")
+    assert response.status_code == 200
+    assert response.json()["notifications"]["webhookUrl"] == ""
 
 
 def test_default_plant_must_be_visible(customer, other_plant):

@@ -47,6 +47,7 @@ class AlarmViewSet(PlantScopedViewSet):
     ordering_fields = ["triggered_at", "severity", "state", "id"]
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    schema_error_codes = (409,)  # ALARM_CLOSED
     plant_actions = {
         "list": None,
         "retrieve": None,

@@ -28,7 +28,7 @@ from forecasting.jobs import FORECAST_RUN
 from forecasting.windows import forecast_window
 from plants.access import PlantAction
 from solarhub.api.exceptions import ApiError
-from solarhub.api.schema import ValidationErrorSerializer
+from solarhub.api.schema import ErrorSerializer
 from solarhub.api.scoping import plant_lock_for
 from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
 from solarhub.jobs.services import job_enqueue
@@ -155,7 +155,7 @@ class ForecastAccuracyView(APIView):
 
     @extend_schema(
         parameters=[AccuracyQuerySerializer],
-        responses={200: AccuracyResponseSerializer, 400: OpenApiResponse(ValidationErrorSerializer)},
+        responses={200: AccuracyResponseSerializer, 400: OpenApiResponse(ErrorSerializer)},
     )
     def get(self, request):
         query = AccuracyQuerySerializer(data=request.query_params)
@@ -203,7 +203,7 @@ class PlantExpectedPowerView(APIView):
         responses={
             200: ExpectedPowerResponseSerializer,
             400: OpenApiResponse(
-                ValidationErrorSerializer,
+                ErrorSerializer,
                 description="Bad range (VALIDATION_ERROR, RANGE_TOO_LONG) or plant record (PLANT_CONFIG_INVALID).",
             ),
         },

@@ -69,6 +69,7 @@ class PlantViewSet(PlantScopedViewSet):
     filterset_class = PlantFilter
     search_fields = ["name", "location", "plant_code"]
     ordering_fields = ["id", "name", "total_power_output_kw", "created_at"]
+    schema_error_codes = (409,)  # TOO_MANY_INVITATIONS (members, transfer)
     plant_actions = {
         "list": None,
         "retrieve": None,
@@ -304,6 +305,8 @@ class PlantViewSet(PlantScopedViewSet):
 class InvitationAcceptView(APIView):
     """The token comes from the invitation e-mail; the invitation must be addressed to the
     signed-in account's e-mail. Unknown, foreign and void tokens are one 404."""
+
+    schema_error_codes = (410,)  # INVITATION_EXPIRED
 
     def post(self, request, token: str):
         plant, role = services.invitation_accept(by=request.user, token=token)

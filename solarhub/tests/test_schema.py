@@ -46,9 +46,28 @@ def test_every_operation_documents_its_errors(schema):
                 assert "404" in codes, (method, path)
 
 
+def test_errors_an_operation_answers_beyond_the_usual_are_documented(schema):
+    paths = schema["paths"]
+    google = paths["/api/auth/google"]["post"]["responses"]
+    assert "503" in google and "GOOGLE_NOT_CONFIGURED" in google["503"]["description"]
+    assert "409" in paths["/api/alarms/{id}/acknowledge"]["post"]["responses"]  # ALARM_CLOSED
+    assert "410" in paths["/api/invitations/{token}/accept"]["post"]["responses"]
+    # an id in the query can be a 404 (not visible), any query parameter a 400
+    assert {"400", "404"} <= set(paths["/api/predicted-generation/accuracy"]["get"]["responses"])
+    assert "401" in paths["/api/auth/login"]["post"]["responses"]  # bad credentials
+
+
+def test_google_sign_in_answers_503_until_configured(client, settings):
+    settings.GOOGLE_CLIENT_ID = ""
+    response = client.post("/api/auth/google", {"token": "x" * 40}, content_type="application/json")
+    assert response.status_code == 503
+    assert response.json()["error_code"] == "GOOGLE_NOT_CONFIGURED"
+
+
 def test_error_component_keeps_seed_keys_while_bodies_are_camel_case(schema):
     components = schema["components"]["schemas"]
-    assert set(components["Error"]["properties"]) == {"detail", "status_code", "error_code"}
+    assert set(components["Error"]["properties"]) == {"detail", "status_code", "error_code", "errors"}
+    assert set(components["Error"]["required"]) == {"detail", "status_code", "error_code"}  # errors: validation only
     assert "statusUrl" in components["Job"]["properties"]
     assert "status_url" not in components["Job"]["properties"]
 

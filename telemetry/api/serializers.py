@@ -27,6 +27,14 @@ class IngestResultSerializer(serializers.Serializer):
     events = EventIngestResultSerializer(required=False, help_text="Only when the body had events.")
 
 
+class IngestNothingStoredSerializer(IngestResultSerializer):
+    """The 400 of a batch of which no value was stored: the result and the error body."""
+
+    detail = serializers.CharField()
+    status_code = serializers.IntegerField()
+    error_code = serializers.ChoiceField(choices=["NOTHING_STORED"])
+
+
 class IngestReadingSerializer(serializers.Serializer):
     device_id = serializers.IntegerField(required=False)
     serial_number = serializers.CharField(required=False)

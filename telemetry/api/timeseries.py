@@ -31,7 +31,7 @@ from plants.models import Device, Plant
 from plants.selectors import device_visible_to, plant_ids_visible_to
 from solarhub.api.exceptions import ApiError
 from solarhub.api.renderers import CamelCaseJSONRenderer, camel_key
-from solarhub.api.schema import ValidationErrorSerializer
+from solarhub.api.schema import ErrorSerializer
 from telemetry.catalog import METRIC_GROUPS
 from telemetry.choices import MetricKind, Resolution
 from telemetry.selectors import (
@@ -332,7 +332,7 @@ def _visible_device(request, device_id: int) -> Device:
 
 
 _BAD_QUERY = OpenApiResponse(
-    ValidationErrorSerializer,
+    ErrorSerializer,
     description="Bad query (VALIDATION_ERROR), or over 5,000 points (TOO_MANY_POINTS).",
 )
 _SERIES_PARAMETERS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import BaseParser
@@ -19,6 +19,7 @@ from plants.models import Plant
 from plants.selectors import plant_ids_visible_to
 from solarhub.api.exceptions import PayloadTooLarge
 from solarhub.api.parsers import IngestJSONParser
+from solarhub.api.schema import ErrorSerializer
 from telemetry import services
 from telemetry.authentication import IngestKeyAuthentication, IngestKeyPrincipal
 from telemetry.events import MAX_EVENTS
@@ -29,6 +30,7 @@ from .serializers import (
     IngestKeyCreatedSerializer,
     IngestKeyCreateSerializer,
     IngestKeySerializer,
+    IngestNothingStoredSerializer,
     IngestRequestSerializer,
     IngestResultSerializer,
 )
@@ -96,7 +98,17 @@ def _number(text: str):
 @extend_schema(
     tags=["telemetry"],
     request={"application/json": IngestRequestSerializer, "text/csv": {"type": "string"}},
-    responses={200: IngestResultSerializer, 400: OpenApiResponse(IngestResultSerializer, description="Nothing stored")},
+    responses={
+        200: IngestResultSerializer,
+        400: OpenApiResponse(
+            PolymorphicProxySerializer(
+                component_name="IngestRefused",
+                serializers=[IngestNothingStoredSerializer, ErrorSerializer],
+                resource_type_field_name=None,
+            ),
+            description="Nothing stored (NOTHING_STORED, with the per-value errors), or a body that is no batch.",
+        ),
+    },
     parameters=[
         OpenApiParameter("X-Api-Key", str, OpenApiParameter.HEADER, required=False, description="Plant ingest key")
     ],
