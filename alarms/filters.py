@@ -4,7 +4,7 @@ delivers the SPA's ``?plantId`` as ``plant_id`` (solarhub/api/filters.py says wh
 import django_filters
 from django.db.models import Q
 
-from solarhub.api.filters import IdFilter
+from solarhub.api.params import IdFilter, TimeFilter
 
 from .choices import LEGACY_STATES, AlarmState, RuleType, Severity
 from .models import Alarm, AlarmRule
@@ -17,8 +17,8 @@ class AlarmFilter(django_filters.FilterSet):
     device_id = IdFilter(field_name="device_id")
     state = django_filters.MultipleChoiceFilter(choices=STATE_CHOICES, method="filter_state")
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="triggered_at", lookup_expr="lt")
+    since = TimeFilter(field_name="triggered_at", lookup_expr="gte")
+    until = TimeFilter(field_name="triggered_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search")
 
     class Meta:

@@ -2,7 +2,7 @@
 
 from django_filters import rest_framework as filters
 
-from solarhub.api.filters import IdFilter
+from solarhub.api.params import IdFilter
 
 from .choices import Horizon, WeatherSource
 from .models import GenerationForecast

@@ -25,6 +25,7 @@ from rest_framework import exceptions
 
 from plants.models import Plant
 from solarhub.api.exceptions import ApiError
+from solarhub.api.params import iso
 
 from . import calibration as calib
 from .accuracy import accuracy_metrics, bucket_means
@@ -90,10 +91,6 @@ class ForecastResult:
     summary: dict
     model_config: dict
     calibration: dict = field(default_factory=dict)
-
-
-def iso(moment) -> str:
-    return pd.Timestamp(moment).tz_convert("UTC").isoformat().replace("+00:00", "Z")
 
 
 def forecast_params_check(*, horizon: str, source: str, weather) -> None:
@@ -341,7 +338,7 @@ def forecast_create(
     is computed when not given. ``resolution`` (15min / hour), when given, is every point's step;
     otherwise it is inferred from regular points (and a single point has none)."""
     points = sorted(data_points, key=lambda p: p["timestamp"])
-    normalised = [{**p, "timestamp": iso(p["timestamp"]), "kw": float(p["kw"])} for p in points]
+    normalised = [{**p, "timestamp": iso(pd.Timestamp(p["timestamp"])), "kw": float(p["kw"])} for p in points]
     times = [pd.Timestamp(p["timestamp"]) for p in normalised]
     steps = {b - a for a, b in pairwise(times)}
     given_step = STEP_OF_RESOLUTION.get(resolution) if resolution else None

@@ -17,7 +17,6 @@ window (within one posting step at either end); anything else is a 400 naming ``
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -27,8 +26,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pvlib
-from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
+
+from solarhub.api.params import csv_records, datetime_from_text
 
 from .pvmodel import clearsky_irradiance, solar_position
 
@@ -87,13 +87,7 @@ _LIMITS = {
 
 
 def _parse_time(raw, row: int) -> datetime:
-    text = str(raw).strip() if raw is not None else ""
-    moment = None
-    if text and "\x00" not in text:
-        try:
-            moment = parse_datetime(text.replace(" ", "T", 1) if "T" not in text else text)
-        except ValueError:
-            moment = None
+    moment = datetime_from_text(str(raw)) if raw is not None else None
     if moment is None:
         raise _bad(f"Row {row}: timestamp must be ISO 8601, e.g. 2026-06-01T10:00:00Z.")
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
@@ -105,10 +99,9 @@ def weather_rows(raw) -> list[dict]:
     if isinstance(raw, str):
         if "\x00" in raw:
             raise _bad("CSV text must not contain NUL bytes.")
-        reader = csv.DictReader(io.StringIO(raw.strip()))
-        if not reader.fieldnames or "timestamp" not in {f.strip().lower() for f in reader.fieldnames}:
+        header, rows = csv_records(raw)
+        if "timestamp" not in {name.lower() for name in header}:
             raise _bad("CSV weather needs a header line starting with 'timestamp'.")
-        rows = [{(k or "").strip(): v for k, v in row.items()} for row in reader]
     elif isinstance(raw, Sequence):
         rows = list(raw)
     else:

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from solarhub.api.filters import IdFilter
+from solarhub.api.params import IdFilter
 from telemetry.live import DEVICE_STATUS_VALUES, FAULT_STATUS_CODE, ONLINE_WINDOW
 
 from .choices import DeviceType, PlantStatus

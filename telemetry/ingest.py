@@ -22,10 +22,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils.dateparse import parse_datetime
 from psycopg import errors as psycopg_errors
 
 from plants.models import Device
+from solarhub.api.params import datetime_from_text
 
 from .events import EventResult, store_events, validate_events
 from .models import LatestValue, Metric, Reading
@@ -125,10 +125,7 @@ def parse_timestamp(raw: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(raw)  # C; the common "2024-01-01T12:00:00Z" shape
         except ValueError:
-            try:
-                moment = parse_datetime(raw.strip())
-            except ValueError:
-                moment = None
+            moment = datetime_from_text(raw)
         if moment is None:
             raise ValueError("timestamp is not ISO 8601 (e.g. 2024-01-01T12:00:00Z)")
     else:

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from accounts.google import GoogleSignInError, google_sign_in
 from accounts.models import User
 from accounts.services import user_create
 from solarhub.api.errors import NOT_FOUND_URL_NAME
+from solarhub.testing.server import http_server_running
 
 pytestmark = pytest.mark.django_db
 
@@ -121,17 +121,11 @@ def cert_server(google_key, monkeypatch) -> Iterator[CertServer]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/oauth2/v1/certs"
     monkeypatch.setattr(google_views, "CERTS_URL", state.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    try:
+    with http_server_running(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

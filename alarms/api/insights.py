@@ -15,10 +15,9 @@ dashboard); without ``plantId`` the summary and analytics cover every visible pl
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -29,8 +28,9 @@ from plants.choices import DeviceType
 from plants.models import Device, Plant
 from plants.selectors import plant_ids_visible_to
 from solarhub.api.exceptions import ApiError
+from solarhub.api.params import id_param, iso, time_param
 from solarhub.api.scoping import scope_queryset
-from telemetry.api.dashboard import _plant_id_param, iso, plant_for_request
+from telemetry.api.dashboard import plant_for_request
 
 from ..models import Alarm
 from ..selectors import alarm_analytics, alarm_counts, alarm_header, pcs_alert_words, rack_alert_words
@@ -43,7 +43,7 @@ _RACK = re.compile(r"^(?:rack)?0*(\d{1,4})$", re.IGNORECASE)
 def _scope(request: Request) -> tuple[object, Plant | None]:
     """Visible alarms, narrowed to ``?plantId`` when given (404 when that plant is not visible)."""
     alarms = scope_queryset(Alarm.objects.all(), request.user)
-    plant_id = _plant_id_param(request)
+    plant_id = id_param(request.query_params, "plant_id")
     if plant_id is None:
         return alarms, None
     plant = Plant.objects.filter(id__in=plant_ids_visible_to(request.user), pk=plant_id).first()
@@ -57,21 +57,6 @@ def _zone(request: Request, plant: Plant | None) -> str:
         return plant.timezone
     zones = set(Plant.objects.filter(id__in=plant_ids_visible_to(request.user)).values_list("timezone", flat=True)[:50])
     return zones.pop() if len(zones) == 1 else "UTC"
-
-
-def _moment(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = parse_datetime(raw.strip())
-        if value is None and len(raw.strip()) == 10:
-            value = parse_datetime(raw.strip() + "T00:00:00")
-    except ValueError:
-        value = None
-    if value is None:
-        raise exceptions.ValidationError({name: [f"{name} must be an ISO 8601 date or time."]})
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 # --- response documentation (drf-spectacular) ----------------------------------------------------
@@ -272,23 +257,14 @@ class AlarmAnalyticsView(APIView):
 
     def get(self, request: Request) -> Response:
         alarms, plant = _scope(request)
-        until = _moment(request, "until") or timezone.now()
-        since = _moment(request, "since") or until - timedelta(days=DEFAULT_ANALYTICS_DAYS)
+        until = time_param(request.query_params, "until") or timezone.now()
+        since = time_param(request.query_params, "since") or until - timedelta(days=DEFAULT_ANALYTICS_DAYS)
         if since >= until:
             raise exceptions.ValidationError({"since": ["since must be before until."]})
         if until - since > timedelta(days=MAX_ANALYTICS_DAYS):
             raise exceptions.ValidationError({"since": [f"The window is at most {MAX_ANALYTICS_DAYS} days."]})
         body = alarm_analytics(alarms=alarms, since=since, until=until, zone=_zone(request, plant))
         return Response({"plant_id": plant.pk if plant else None, **body, "status": "success"})
-
-
-def _device_id_param(request: Request) -> int | None:
-    raw = request.query_params.get("device_id")
-    if raw is None or raw == "":
-        return None
-    if not raw.strip().isdigit() or len(raw) > 18:
-        raise exceptions.ValidationError({"device_id": ["deviceId must be an integer."]})
-    return int(raw)
 
 
 @extend_schema(
@@ -304,7 +280,7 @@ class PcsAlertView(APIView):
     def get(self, request: Request) -> Response:
         plant = plant_for_request(request)
         devices = Device.objects.filter(plant=plant, type=DeviceType.PCS).order_by("id")
-        device_id = _device_id_param(request)
+        device_id = id_param(request.query_params, "device_id")
         if device_id is not None:
             devices = devices.filter(pk=device_id)
         device = devices.first()

@@ -5,7 +5,6 @@ a real local HTTP server with retries, and the plant webhook endpoints."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +31,7 @@ from alarms.notifications import (
 from plants.choices import PlantRole
 from plants.models import PlantMembership
 from solarhub.testing.personas import api_client_for
+from solarhub.testing.server import http_server_running
 
 pytestmark = pytest.mark.django_db
 
@@ -271,15 +271,14 @@ class _Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._running = http_server_running(self.server)
 
     def __enter__(self):
-        self.thread.start()
+        self._running.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._running.__exit__(*exc)
 
 
 def test_webhook_post_is_signed_and_verifies(

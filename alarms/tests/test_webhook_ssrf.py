@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +17,7 @@ from alarms.models import NotificationDelivery, Webhook
 from alarms.notifications import MAX_ATTEMPTS, TEST_DELIVERY_FAILED
 from alarms.webhook_transport import address_allowed
 from solarhub.testing.personas import api_client_for
+from solarhub.testing.server import http_server_running
 
 pytestmark = pytest.mark.django_db
 
@@ -46,18 +46,17 @@ class _Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._running = http_server_running(self.httpd)
 
     def url(self, host: str = "127.0.0.1", path: str = "/hook") -> str:
         return f"http://{host}:{self.port}{path}"
 
     def __enter__(self):
-        self.thread.start()
+        self._running.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._running.__exit__(*exc)
 
 
 def _closed_port() -> int:

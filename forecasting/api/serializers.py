@@ -6,11 +6,11 @@ import math
 from datetime import date
 from itertools import pairwise
 
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from forecasting.choices import POSTED_RESOLUTIONS, Horizon, Resolution, WeatherSource
 from forecasting.models import ForecastAccuracy, GenerationForecast, PlantCalibration
+from solarhub.api.params import datetime_from_text
 
 MAX_POINTS = 10_000
 _RUN_SOURCES = [s for s in WeatherSource.values if s not in (WeatherSource.MEASURED, WeatherSource.EXTERNAL)]
@@ -67,10 +67,7 @@ class DataPointSerializer(serializers.Serializer):
     kw = serializers.FloatField(min_value=-1e7, max_value=1e7)
 
     def validate_timestamp(self, value: str) -> str:
-        try:
-            moment = parse_datetime(value) if "\x00" not in value else None
-        except ValueError:
-            moment = None
+        moment = datetime_from_text(value)
         if moment is None or moment.tzinfo is None:
             raise serializers.ValidationError("ISO 8601 with an offset, e.g. 2026-06-01T10:00:00Z.")
         return moment.isoformat()
@@ -83,7 +80,7 @@ class DataPointSerializer(serializers.Serializer):
 
 def _instant(value):
     """A data point's timestamp as an aware datetime (the point serializer keeps ISO text)."""
-    return parse_datetime(value) if isinstance(value, str) else value
+    return datetime_from_text(value) if isinstance(value, str) else value
 
 
 class GenerationForecastCreateSerializer(serializers.Serializer):

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
@@ -28,6 +26,7 @@ from forecasting.jobs import FORECAST_RUN
 from forecasting.windows import forecast_window
 from plants.access import PlantAction
 from solarhub.api.exceptions import ApiError
+from solarhub.api.params import time_param
 from solarhub.api.schema import ErrorSerializer
 from solarhub.api.scoping import plant_lock_for
 from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
@@ -47,7 +46,6 @@ from .serializers import (
 )
 
 DEFAULT_EXPECTED_RANGE = timedelta(hours=24)
-_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 
 
 def _visible_plant(request, plant_id):
@@ -175,21 +173,9 @@ class ForecastAccuracyView(APIView):
         )
 
 
-def _moment(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    text = _SPACE_OFFSET.sub(r"+\1", raw.strip())  # an unencoded '+' arrives as a space
-    try:
-        moment = parse_datetime(text) if "\x00" not in text else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise exceptions.ValidationError({name: ["Not an ISO 8601 time, e.g. 2026-06-01T00:00:00Z."]})
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if not 2000 <= moment.year <= 2100:
-        raise exceptions.ValidationError({name: ["Between 2000 and 2100."]})
-    return moment.astimezone(UTC)
+# The pvlib model and the weather sources know nothing outside these years.
+_EXPECTED_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_EXPECTED_LATEST = datetime(2101, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
 
 
 @extend_schema(tags=["predicted-generation"])
@@ -212,8 +198,9 @@ class PlantExpectedPowerView(APIView):
         plant = _visible_plant(request, plant_id)
         query = ExpectedPowerQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        end = _moment(query.validated_data.get("end"), "end")
-        start = _moment(query.validated_data.get("start"), "start")
+        bounds = {"earliest": _EXPECTED_EARLIEST, "latest": _EXPECTED_LATEST}
+        end = time_param(query.validated_data, "end", **bounds)
+        start = time_param(query.validated_data, "start", **bounds)
         end = end or (start + DEFAULT_EXPECTED_RANGE if start else timezone.now())
         start = start or end - DEFAULT_EXPECTED_RANGE
         if start >= end:

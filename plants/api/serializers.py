@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,6 +20,7 @@ from plants.models import (
     PlantMembership,
     StringBoxDatasheet,
 )
+from solarhub.api.params import datetime_from_text
 from solarhub.api.renderers import camel_key
 from telemetry.live import DEVICE_STATUS_VALUES, DeviceLive, PlantLive, device_live, plant_live
 
@@ -168,7 +168,7 @@ class LenientDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and "T" in value:
-            parsed = parse_datetime(value.strip())
+            parsed = datetime_from_text(value)
             if parsed is not None:
                 return parsed.date()
         return super().to_internal_value(value)

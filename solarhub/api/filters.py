@@ -13,7 +13,8 @@ suite green. The rules, in one place:
   naming any query parameter the route does not take: its FilterSet's filters, paging
   (``page``, ``pageSize``, seed 000's ``skip``/``limit``), ``search``/``ordering`` where the
   view has them, and the view's own ``extra_query_params``. A malformed value is django-filter's
-  400 ``VALIDATION_ERROR`` naming the filter.
+  400 ``VALIDATION_ERROR`` naming the filter; ids, integers and times parse as every other
+  query parameter does (``solarhub.api.params``).
 * Filters apply to lists only. DRF also runs the filter backends inside ``get_object``, which
   made ``/api/plants/{id}/devices?status=offline`` a 404 (the *plant* was filtered by status);
   an object lookup is never filtered here.
@@ -24,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import django_filters
-from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter, SearchFilter
@@ -129,15 +129,3 @@ def filterset_schema_parameters(filterset_class, *, search: bool = False, orderi
     if ordering:
         parameters.append(OpenApiParameter(OrderingFilter.ordering_param, str, description="Field to order by."))
     return parameters
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A row id: a positive 64-bit integer (``1.5``, ``-3`` or ``1e400`` are a 400 naming the
-    filter, never a silently empty list or a database error)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)

@@ -14,6 +14,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from .exceptions import ApiError
+from .params import MAX_ID, InvalidParameter, parse_int
+
+MAX_OFFSET = 10**12 - 1  # ?skip: twelve digits, far beyond any table
 
 
 class HeaderPageNumberPagination(PageNumberPagination):
@@ -29,11 +32,9 @@ class HeaderPageNumberPagination(PageNumberPagination):
         if raw is None or raw == "":
             return self.page_size
         try:
-            size = int(raw)
-        except ValueError:
+            size = parse_int(raw, self.page_size_query_param, low=1, high=MAX_ID)
+        except InvalidParameter:
             raise ApiError("pageSize must be a positive integer.", code="invalid_page_size") from None
-        if size < 1:
-            raise ApiError("pageSize must be a positive integer.", code="invalid_page_size")
         if size > self.max_page_size:
             raise ApiError(f"pageSize may be at most {self.max_page_size}.", code="page_size_too_large")
         return size
@@ -42,11 +43,11 @@ class HeaderPageNumberPagination(PageNumberPagination):
         raw = request.query_params.get(name)
         if raw is None or raw == "":
             return None
-        raw = raw.strip()
-        if not raw.isdigit() or len(raw) > 12 or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        try:
+            return parse_int(raw, name, low=minimum, high=MAX_OFFSET if maximum is None else maximum)
+        except InvalidParameter:
             bound = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
-            raise ApiError(f"{name} must be an integer {bound}.", code="invalid_page")
-        return int(raw)
+            raise ApiError(f"{name} must be an integer {bound}.", code="invalid_page") from None
 
     def paginate_queryset(self, queryset, request, view=None):
         """The first page usually holds everything (a customer's few plants): fetch one row

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -66,3 +67,22 @@ def gunicorn_server(env: dict[str, str], settings_module: str = "solarhub.settin
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# ``serve_forever`` checks for ``shutdown()`` once per poll interval (0.5 s by default): every
+# test stopping a loopback server waited up to half a second for it. 10 ms costs nothing.
+POLL_INTERVAL = 0.01
+
+
+@contextlib.contextmanager
+def http_server_running(server) -> Iterator[threading.Thread]:
+    """Serve ``server`` (a ``socketserver`` server, e.g. ``ThreadingHTTPServer``) from a daemon
+    thread for the ``with`` block, then shut it down and close its socket."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -12,8 +12,6 @@ dashboard (``PlantAction.VIEW`` belongs to every role).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -25,6 +23,7 @@ from plants.models import Device, Plant
 from plants.selectors import plant_ids_visible_to
 from solarhub.api.filters import query_params_check
 from solarhub.api.pagination import HeaderPageNumberPagination
+from solarhub.api.params import id_param, int_param, iso
 from telemetry.live import (
     DEVICE_STATUS_VALUES,
     KEY_METRICS,
@@ -56,46 +55,18 @@ DEVICE_TYPE_ALIASES: dict[str, str] = {
 }
 
 
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 UTC with ``Z`` (architecture.md)."""
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
-def _int_param(request: Request, name: str, *, default: int, low: int, high: int, label: str) -> int:
-    """A bounded integer query parameter: absent → default, anything else outside → 400 that
-    names the limit (a dashboard must never turn into an unbounded query)."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.strip().isdigit() or len(raw) > 9:
-        raise exceptions.ValidationError({name: [f"{label} must be an integer between {low} and {high}."]})
-    value = int(raw)
-    if not low <= value <= high:
-        raise exceptions.ValidationError({name: [f"{label} must be between {low} and {high}; got {value}."]})
-    return value
-
-
 def _hours(request: Request) -> int:
-    return _int_param(request, "hours", default=DEFAULT_HOURS, low=1, high=MAX_SERIES_HOURS, label="hours")
+    return int_param(request.query_params, "hours", default=DEFAULT_HOURS, low=1, high=MAX_SERIES_HOURS)
 
 
 def _visible_plants(request: Request):
     return Plant.objects.filter(id__in=plant_ids_visible_to(request.user))
 
 
-def _plant_id_param(request: Request) -> int | None:
-    raw = request.query_params.get("plant_id")  # the SPA's ?plantId, underscored by the middleware
-    if raw is None or raw == "":
-        return None
-    if not raw.strip().isdigit() or len(raw) > 18:
-        raise exceptions.ValidationError({"plant_id": ["plantId must be an integer."]})
-    return int(raw)
-
-
 def plant_for_request(request: Request) -> Plant:
     """The plant named by ``?plantId`` among the visible ones (404 otherwise); without it, the
     only plant the user sees — a user with several must say which (400)."""
-    plant_id = _plant_id_param(request)
+    plant_id = id_param(request.query_params, "plant_id")
     visible = _visible_plants(request)
     if plant_id is None:
         plants = list(visible.order_by("id")[:2])
@@ -363,7 +334,7 @@ class DailyEnergyView(APIView):
 
     def get(self, request: Request) -> Response:
         plant = plant_for_request(request)
-        days = _int_param(request, "days", default=DEFAULT_DAYS, low=1, high=MAX_DAYS, label="days")
+        days = int_param(request.query_params, "days", default=DEFAULT_DAYS, low=1, high=MAX_DAYS)
         rows = plant_daily_energy(plant=plant, days=days)
         return Response(
             {
@@ -419,7 +390,7 @@ class MonitoredDeviceListView(APIView):
     def get(self, request: Request) -> Response:
         query_params_check(request, {"plant_id", "type", "device_type"})
         queryset = Device.objects.filter(plant_id__in=plant_ids_visible_to(request.user))
-        plant_id = _plant_id_param(request)
+        plant_id = id_param(request.query_params, "plant_id")
         if plant_id is not None:
             if not _visible_plants(request).filter(pk=plant_id).exists():
                 raise exceptions.NotFound("Plant not found.")

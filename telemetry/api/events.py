@@ -11,24 +11,11 @@ from rest_framework.views import APIView
 
 from plants.selectors import device_list_visible_to
 from solarhub.api.pagination import HeaderPageNumberPagination
+from solarhub.api.params import list_param, time_param
 from telemetry.choices import EventSeverity
 from telemetry.models import DeviceEvent
 
 from .serializers import DeviceEventSerializer
-from .timeseries import _parse_time
-
-
-def _severities(raw: str | None) -> list[str] | None:
-    """``?severity=major`` or a comma list ``major,critical``; 400 for anything else."""
-    if raw is None or raw.strip() == "":
-        return None
-    wanted = [part.strip().lower() for part in raw.split(",") if part.strip()]
-    unknown = [part for part in wanted if part not in EventSeverity.values]
-    if unknown or len(raw) > 100:
-        raise exceptions.ValidationError(
-            {"severity": [f"Unknown severity; one or more (comma-separated) of {', '.join(EventSeverity.values)}."]}
-        )
-    return wanted
 
 
 @extend_schema(
@@ -51,15 +38,14 @@ class DeviceEventListView(APIView):
             raise exceptions.NotFound("Device not found.")
         params = request.query_params
         queryset = DeviceEvent.objects.filter(device_id=device_id)
-        since = _parse_time(params["since"], "since") if params.get("since") else None
-        until = _parse_time(params["until"], "until") if params.get("until") else None
+        since, until = time_param(params, "since"), time_param(params, "until")
         if since is not None and until is not None and since >= until:
             raise exceptions.ValidationError({"since": ["since must be before until."]})
         if since is not None:
             queryset = queryset.filter(ts__gte=since)
         if until is not None:
             queryset = queryset.filter(ts__lt=until)
-        severities = _severities(params.get("severity"))
+        severities = list_param(params, "severity", choices=EventSeverity.values, max_length=100, lower=True)
         if severities is not None:
             queryset = queryset.filter(severity__in=severities)
         paginator = HeaderPageNumberPagination()

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import BaseRenderer
@@ -30,6 +28,7 @@ from rest_framework.views import APIView
 from plants.models import Device, Plant
 from plants.selectors import device_visible_to, plant_ids_visible_to
 from solarhub.api.exceptions import ApiError
+from solarhub.api.params import iso, time_param
 from solarhub.api.renderers import CamelCaseJSONRenderer, camel_key
 from solarhub.api.schema import ErrorSerializer
 from telemetry.catalog import METRIC_GROUPS
@@ -56,17 +55,8 @@ TIME_RANGES = {
     "1y": timedelta(days=365),
 }
 DEFAULT_RANGE = "24h"
-# Beyond these, range arithmetic in local zones could overflow; no telemetry exists there anyway.
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_BATCH_METRICS = 10
 _RESOLUTIONS = [choice.value for choice in Resolution]
-# A '+' in an unencoded query string arrives as a space: "2024-01-01T00:00:00 02:00".
-_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class SeriesQuerySerializer(serializers.Serializer):
@@ -125,34 +115,13 @@ class SeriesRange:
     resolution: str | None  # None: automatic
 
 
-def _parse_time(raw: str, field: str) -> datetime:
-    text = _SPACE_OFFSET.sub(r"+\1", raw.strip())
-    try:
-        moment = parse_datetime(text)
-        if moment is None and (day := parse_date(text)) is not None:
-            moment = datetime(day.year, day.month, day.day)
-    except ValueError:
-        moment = None
-    if moment is None or "\x00" in text:
-        raise exceptions.ValidationError({field: ["Not an ISO 8601 time, e.g. 2024-01-01T00:00:00Z."]})
-    if moment.tzinfo is None:  # a time without offset is read as UTC, the API's zone
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        moment = EARLIEST - timedelta(days=1)
-    if not EARLIEST <= moment <= LATEST:
-        raise exceptions.ValidationError({field: [f"Times must lie between {EARLIEST.year} and {LATEST.year}."]})
-    return moment
-
-
 def series_range(data: Mapping) -> SeriesRange:
     """``timeRange`` ending now, or ``startTime``/``endTime`` (one of them plus ``timeRange``,
     or both). 400 for bad times and for a start not before the end."""
     label = data.get("time_range")
     span = TIME_RANGES[label or DEFAULT_RANGE]
-    start = _parse_time(data["start_time"], "startTime") if data.get("start_time") else None
-    end = _parse_time(data["end_time"], "endTime") if data.get("end_time") else None
+    start = time_param(data, "start_time")
+    end = time_param(data, "end_time")
     if start is None and end is None:
         end = timezone.now()
     if start is None:

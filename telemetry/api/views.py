@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -18,6 +15,7 @@ from plants.access import PlantAction, plant_actions_for, plant_ids_with_action
 from plants.models import Plant
 from plants.selectors import plant_ids_visible_to
 from solarhub.api.exceptions import PayloadTooLarge
+from solarhub.api.params import csv_records
 from solarhub.api.parsers import IngestJSONParser
 from solarhub.api.schema import ErrorSerializer
 from telemetry import services
@@ -52,18 +50,17 @@ def readings_from_csv(text: str) -> list[dict]:
     """Wide (``timestamp, deviceId|serialNumber, <metric>...``) or long (``timestamp,
     deviceId|serialNumber, metric, value``) CSV → readings. Empty cells are not given; a
     non-numeric cell is passed through so the ingest service reports it per value."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    columns, rows = csv_records(text)
+    if not columns:
         raise exceptions.ParseError("CSV has no header row.")
-    columns = [name.strip() for name in reader.fieldnames]
     lower = {name.lower() for name in columns}
     if not lower & {"timestamp", "ts"} or not lower & {"deviceid", "device_id", "serialnumber", "serial_number"}:
         raise exceptions.ParseError("CSV needs a timestamp column and a deviceId or serialNumber column.")
     long_format = {"metric", "value"} <= lower
     readings: list[dict] = []
     grouped: dict[tuple, dict] = {}
-    for row in reader:
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+    for row in rows:
+        row = {name: value.strip() for name, value in row.items()}
         ident = {}
         for name, target in (("deviceId", "deviceId"), ("device_id", "deviceId"), ("serialNumber", "serialNumber"),
                              ("serial_number", "serialNumber")):  # fmt: skip

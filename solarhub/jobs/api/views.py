@@ -6,7 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from solarhub.api.filters import IdFilter
+from solarhub.api.params import IdFilter
 from solarhub.api.permissions import IsPlantAdmin
 from solarhub.jobs.handlers import SELFCHECK
 from solarhub.jobs.selectors import job_list_visible_to
