@@ -51,10 +51,10 @@ format: install
 	$(BIN)/ruff format .
 
 worker: install
-	$(BIN)/celery -A solarhub worker --loglevel=INFO
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-solarhub.settings.local} $(BIN)/celery -A solarhub worker --loglevel=INFO
 
 beat: install
-	$(BIN)/celery -A solarhub beat --loglevel=INFO
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-solarhub.settings.local} $(BIN)/celery -A solarhub beat --loglevel=INFO
 
 bench: install
 	@for script in bench/bench_*.py bench/forecast.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -30,7 +30,6 @@ from .services import (
 logger = logging.getLogger("solarhub.forecasting")
 EXPECTED_POWER_LOOKBACK = timedelta(hours=1)  # late readings of the last hour are picked up
 ACCURACY_LOOKBACK = timedelta(days=3)
-DAY_AHEAD_LOCAL_HOUR = 18  # settings.FORECAST_DAY_AHEAD_LOCAL_HOUR overrides
 
 
 def _with_device(device_type: str):
@@ -45,7 +44,7 @@ def forecasts_day_ahead_due(*, now: datetime | None = None) -> list[int]:
     made = []
     for plant in Plant.objects.order_by("id"):
         local = now.astimezone(ZoneInfo(plant.timezone))
-        if local.hour != getattr(settings, "FORECAST_DAY_AHEAD_LOCAL_HOUR", DAY_AHEAD_LOCAL_HOUR):
+        if local.hour != settings.FORECAST_DAY_AHEAD_LOCAL_HOUR:
             continue
         tomorrow = local.date() + timedelta(days=1)
         try:

@@ -21,7 +21,9 @@ from kombu import serialization
 
 from solarhub import background
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solarhub.settings.local")
+# The same default as wsgi/asgi: a worker or beat started bare runs the production settings
+# (`make worker`/`make beat` name the local ones, as `manage.py` defaults to them).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solarhub.settings.production")
 
 
 class BaseTask(Task):

@@ -541,4 +541,4 @@ def _store_orm(rows: list[tuple[int, int, datetime, float]]) -> int:
 
 
 def ingest_limits() -> tuple[int, int]:
-    return MAX_READINGS, getattr(settings, "TELEMETRY_MAX_BODY_BYTES", 10 * 1024 * 1024)
+    return MAX_READINGS, settings.TELEMETRY_MAX_BODY_BYTES

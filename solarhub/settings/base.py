@@ -219,6 +219,10 @@ if JOB_HEARTBEAT_SECONDS * 2 > JOB_LEASE_SECONDS:
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1, maximum=20)
 # Raw readings older than this are dropped (whole monthly partitions); rollups are kept.
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 730, minimum=1)
+# Largest ingest body (REST JSON or CSV), bytes; 413 beyond.
+TELEMETRY_MAX_BODY_BYTES = env_int("TELEMETRY_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Plant-local hour at which beat makes tomorrow's day-ahead forecast of each plant.
+FORECAST_DAY_AHEAD_LOCAL_HOUR = env_int("FORECAST_DAY_AHEAD_LOCAL_HOUR", 18, minimum=0, maximum=23)
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -80,3 +80,39 @@ def test_a_typo_in_any_variable_stops_start_up():
     result = _boot("solarhub.settings.local", DEBUG="ture")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "DEBUG" in result.stderr
+
+
+def test_every_setting_the_code_reads_is_declared():
+    """``settings.X`` and ``getattr(settings, "X", default)`` in product code name settings the
+    settings module declares (and so the README's configuration table can list): a default hidden
+    at the call site is a setting nobody can find."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\bsettings\.([A-Z][A-Z0-9_]+)|getattr\(\s*settings,\s*[\"']([A-Z][A-Z0-9_]+)")
+    missing = set()
+    for path in root.glob("*/**/*.py"):
+        relative = path.relative_to(root)
+        if relative.parts[0] in {".venv", "bench"} or "tests" in relative.parts or "migrations" in relative.parts:
+            continue
+        for match in pattern.finditer(path.read_text()):
+            name = match.group(1) or match.group(2)
+            if not hasattr(django_settings, name):
+                missing.add(f"{relative}: {name}")
+    assert not missing, sorted(missing)
+
+
+def test_celery_and_wsgi_default_to_the_same_settings_module():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    default = re.compile(r'setdefault\("DJANGO_SETTINGS_MODULE", "([\w.]+)"\)')
+    modules = {
+        name: default.search((root / "solarhub" / name).read_text()).group(1)
+        for name in ("celery.py", "wsgi.py", "asgi.py")
+    }
+    assert set(modules.values()) == {"solarhub.settings.production"}, modules

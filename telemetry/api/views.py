@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -122,7 +123,7 @@ class IngestView(APIView):
     authentication_classes = [IngestKeyAuthentication, JWTAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [IngestJSONParser, CSVTextParser]
-    max_body_bytes = 10 * 1024 * 1024
+    max_body_bytes = settings.TELEMETRY_MAX_BODY_BYTES
 
     def post(self, request):
         data = request.data
