@@ -5,8 +5,10 @@ from solarhub.testing.matrix import Route, expect
 
 _read_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 _read_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
-_created_own = expect(customer=201, installer=201, plant_admin=201, outsider=404)
-_created_other = expect(customer=404, installer=404, plant_admin=201, outsider=201)
+# The plant is named in the body (plantId): one you cannot see is an unknown plantId (400, the
+# answer for a plant that does not exist), never a 404 that would confirm it exists.
+_created_own = expect(customer=201, installer=201, plant_admin=201, outsider=400)
+_created_other = expect(customer=400, installer=400, plant_admin=201, outsider=201)
 _all = expect(customer=200, installer=200, plant_admin=200, outsider=200)
 
 
