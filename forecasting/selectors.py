@@ -43,11 +43,6 @@ def plant_model_readiness(*, plant: Plant) -> dict:
     return {"ready": not errors, "missing": list(errors), "errors": errors, "features": list(MODEL_FEATURES)}
 
 
-def plant_visible_get(*, user, plant_id) -> Plant | None:
-    """The plant if ``user`` may see it (one query), else None (the caller answers 404)."""
-    return Plant.objects.filter(pk=plant_id, id__in=plant_ids_visible_to(user)).first()
-
-
 def forecast_list_visible_to(user) -> QuerySet[GenerationForecast]:
     """Forecasts of the plants ``user`` may see (a subquery, never a per-row check)."""
     return GenerationForecast.objects.filter(plant_id__in=plant_ids_visible_to(user))

@@ -113,22 +113,3 @@ def may_create_plants(user) -> bool:
     return is_platform_admin(user) or (
         user is not None and user.is_authenticated and user.user_type == UserType.INSTALLER
     )
-
-
-def plant_ids_with_action(user, action: PlantAction):
-    """Ids of the plants where ``user`` may do ``action``, as a lazy subquery."""
-    from django.db.models import Q
-
-    from .models import Plant, PlantMembership
-
-    if is_platform_admin(user):
-        return Plant.objects.values("id")
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Plant.objects.none().values("id")
-    roles = [role for role, actions in ROLE_ACTIONS.items() if action in actions]
-    condition = Q(id__in=PlantMembership.objects.filter(user=user, role__in=roles).values("plant_id"))
-    if PlantRole.OWNER in roles:
-        condition |= Q(owner=user)
-    if PlantRole.INSTALLER in roles:
-        condition |= Q(installer=user)
-    return Plant.objects.filter(condition).values("id")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import BatteryChemistry, DeviceType, PlantEventKind, PlantRole, PlantStatus, Tracking
+from .querysets import PlantQuerySet
 from .validators import validate_timezone
 
 _positive = [MinValueValidator(0.0, message="Must not be negative.")]
@@ -106,6 +107,9 @@ class Plant(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # ``Plant.objects.visible_to(user)`` / ``.allowing(user, action)``: the one scoping rule
+    objects = PlantQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -1,5 +1,5 @@
 """Writes of the plants app. Views, admin, import commands and the demo seeder call these; each
-re-checks the caller's rights inside its transaction (``plant_lock_for``)."""
+re-checks the caller's rights inside its transaction (``plant_get_for(..., lock=True)``)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from accounts.choices import UserType
 from .access import PlantAction, is_platform_admin, may_create_plants, may_transfer_ownership, user_can
 from .choices import GRANTABLE_ROLES, PARENT_TYPES, PlantEventKind, PlantRole
 from .models import DATASHEETS, Device, PanelSpec, Plant, PlantEvent, PlantInvitation, PlantMembership
+from .selectors import plant_get_for
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +106,7 @@ def plant_create(*, by, data: dict[str, Any]) -> Plant:
 
 @transaction.atomic
 def plant_update(*, by, plant_id: int, data: dict[str, Any]) -> Plant:
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.CHANGE_PLANT)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.CHANGE_PLANT, lock=True)
     data = dict(data)
     if "installer" in data and _pk(data["installer"]) != plant.installer_id and not is_platform_admin(by):
         raise ValidationError({"installer_id": "Only plant administrators can hand a plant to another installer."})
@@ -219,10 +218,9 @@ def plant_handover_record(
 
 @transaction.atomic
 def plant_delete(*, by, plant_id: int) -> None:
-    from solarhub.api.scoping import plant_lock_for
     from telemetry.services import readings_purge
 
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.DELETE_PLANT)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.DELETE_PLANT, lock=True)
     readings_purge(device_ids=list(plant.devices.values_list("id", flat=True)))
     plant.delete()
 
@@ -232,9 +230,7 @@ def membership_grant(*, by, plant_id: int, user, role: str) -> PlantMembership:
     """Grant engineer/operator/viewer to an account already in hand (internal callers, an
     accepted invitation). The API never looks accounts up for this: it invites by e-mail
     (:func:`membership_invite`). Owner and installer are plant fields, never granted."""
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     if role not in GRANTABLE_ROLES:
         raise ValidationError({"role": f"Grantable roles are {', '.join(GRANTABLE_ROLES)}."})
     if user.pk in (plant.owner_id, plant.installer_id):
@@ -251,9 +247,7 @@ def membership_role_change(*, by, plant_id: int, user_id: int, role: str) -> Pla
     """Change the role of an engineer, operator or viewer of the plant."""
     from rest_framework.exceptions import NotFound
 
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     if role not in GRANTABLE_ROLES:
         raise ValidationError({"role": f"Grantable roles are {', '.join(GRANTABLE_ROLES)}."})
     membership = (
@@ -283,9 +277,7 @@ def membership_role_change(*, by, plant_id: int, user_id: int, role: str) -> Pla
 def membership_revoke(*, by, plant_id: int, user_id: int) -> None:
     from rest_framework.exceptions import NotFound
 
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     membership = PlantMembership.objects.filter(plant=plant, user_id=user_id, role__in=GRANTABLE_ROLES).first()
     if membership is None:
         raise NotFound("No such member.")
@@ -379,9 +371,7 @@ def membership_invite(*, by, plant_id: int, email: str, role: str) -> PlantInvit
     the caller learns nothing about who has an account; the invitee accepts with the e-mailed
     token. An address that already belongs to a member of this plant is refused — those members
     and their addresses are on the plant's member list, which the caller manages."""
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     if role not in GRANTABLE_ROLES:
         raise ValidationError({"role": f"Grantable roles are {', '.join(GRANTABLE_ROLES)}."})
     email = _email_normalize(email)
@@ -400,9 +390,7 @@ def membership_invite(*, by, plant_id: int, email: str, role: str) -> PlantInvit
 def _plant_lock_for_transfer(*, by, plant_id: int) -> Plant:
     from rest_framework.exceptions import PermissionDenied
 
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.VIEW)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.VIEW, lock=True)
     if not may_transfer_ownership(by, plant):
         raise PermissionDenied(
             "Only the plant's owner or a plant administrator can hand it to a new owner "
@@ -457,9 +445,7 @@ def invitation_cancel(*, by, plant_id: int, invitation_id: int) -> None:
     withdrawn by those who may make one."""
     from rest_framework.exceptions import NotFound, PermissionDenied
 
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     invitation = PlantInvitation.objects.filter(plant=plant, pk=invitation_id, accepted_at__isnull=True).first()
     if invitation is None:
         raise NotFound("No such pending invitation.")
@@ -566,9 +552,7 @@ def _save_datasheet(device: Device, datasheet: dict[str, Any] | None) -> None:
 
 @transaction.atomic
 def device_create(*, by, plant_id: int, data: dict[str, Any], datasheet: dict[str, Any] | None = None) -> Device:
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_DEVICES)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_DEVICES, lock=True)
     device = Device(plant=plant, **data)
     _full_clean(device)
     _check_parent(device)
@@ -580,12 +564,10 @@ def device_create(*, by, plant_id: int, data: dict[str, Any], datasheet: dict[st
 @transaction.atomic
 def device_update(*, by, device: Device, data: dict[str, Any], datasheet: dict[str, Any] | None = None) -> Device:
     """Moving a device to another plant needs device rights on both plants."""
-    from solarhub.api.scoping import plant_lock_for
-
-    plant_lock_for(user=by, plant_id=device.plant_id, action=PlantAction.MANAGE_DEVICES)
+    plant_get_for(user=by, plant_id=device.plant_id, action=PlantAction.MANAGE_DEVICES, lock=True)
     new_plant_id = data.pop("plant_id", device.plant_id)
     if new_plant_id != device.plant_id:
-        device.plant = plant_lock_for(user=by, plant_id=new_plant_id, action=PlantAction.MANAGE_DEVICES)
+        device.plant = plant_get_for(user=by, plant_id=new_plant_id, action=PlantAction.MANAGE_DEVICES, lock=True)
         if "parent" not in data:
             device.parent = None
     if "type" in data and data["type"] != device.type and hasattr(device, DATASHEETS.get(device.type, (None, "-"))[1]):
@@ -601,19 +583,16 @@ def device_update(*, by, device: Device, data: dict[str, Any], datasheet: dict[s
 
 @transaction.atomic
 def device_delete(*, by, device: Device) -> None:
-    from solarhub.api.scoping import plant_lock_for
     from telemetry.services import readings_purge
 
-    plant_lock_for(user=by, plant_id=device.plant_id, action=PlantAction.MANAGE_DEVICES)
+    plant_get_for(user=by, plant_id=device.plant_id, action=PlantAction.MANAGE_DEVICES, lock=True)
     readings_purge(device_ids=[device.pk])
     device.delete()
 
 
 @transaction.atomic
 def panel_spec_create(*, by, plant_id: int, data: dict[str, Any]) -> PanelSpec:
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_DEVICES)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_DEVICES, lock=True)
     spec = PanelSpec(plant=plant, **data)
     _full_clean(spec)
     spec.save()

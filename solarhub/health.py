@@ -26,6 +26,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from plants.access import is_platform_admin
+
 from .api.errors import error_body
 from .api.schema import ErrorSerializer
 
@@ -235,7 +237,7 @@ def health_details_allowed(request) -> bool:
             outcome = None
         if outcome is not None:
             user = outcome[0]
-            return bool(user.is_active and (user.is_superuser or getattr(user, "is_plant_admin", False)))
+            return is_platform_admin(user)
     return False
 
 

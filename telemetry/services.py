@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plants.access import PlantAction
+from plants.selectors import plant_get_for
 
 from .models import IngestKey
 
@@ -24,9 +25,7 @@ def _hash(secret: str) -> str:
 def ingest_key_create(*, by, plant_id: int, name: str) -> tuple[IngestKey, str]:
     """A new key for a plant's loggers; returns the key row and the plaintext key, which is
     shown once and never stored (only its SHA-256)."""
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_KEYS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_KEYS, lock=True)
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}_{prefix}_{secret}"
@@ -38,9 +37,7 @@ def ingest_key_create(*, by, plant_id: int, name: str) -> tuple[IngestKey, str]:
 def ingest_key_revoke(*, by, plant_id: int, key_id: int) -> None:
     from rest_framework.exceptions import NotFound
 
-    from solarhub.api.scoping import plant_lock_for
-
-    plant = plant_lock_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_KEYS)
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_KEYS, lock=True)
     updated = IngestKey.objects.filter(plant=plant, pk=key_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -13,8 +13,7 @@ from rest_framework import serializers
 from accounts.choices import REGISTRABLE_USER_TYPES, AlarmSeverity, NotificationChannel, Theme, UserType
 from accounts.models import UserSetting
 from accounts.services import PROFILE_FIELDS
-from plants.models import Plant
-from plants.selectors import plant_ids_visible_to
+from solarhub.api.scoping import VisiblePlantField
 
 User = get_user_model()
 
@@ -267,9 +266,8 @@ class NotificationsSerializer(serializers.Serializer):
 
 class UserSettingSerializer(serializers.ModelSerializer):
     user_id = serializers.IntegerField(read_only=True)
-    default_plant_id = serializers.PrimaryKeyRelatedField(
-        source="default_plant", queryset=Plant.objects.all(), allow_null=True, required=False
-    )
+    # only the caller's plants exist here: a foreign id answers as a missing one ("Unknown plant.")
+    default_plant_id = VisiblePlantField(source="default_plant", allow_null=True, required=False)
     theme = serializers.ChoiceField(choices=Theme.choices, required=False)
     notifications = NotificationsSerializer(required=False)
     preferences = serializers.DictField(required=False)
@@ -287,12 +285,6 @@ class UserSettingSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "user_id", "created_at", "updated_at"]
-
-    def validate_default_plant_id(self, plant):
-        user = self.context["request"].user
-        if plant is not None and not plant_ids_visible_to(user).filter(id=plant.id).exists():
-            raise serializers.ValidationError("Unknown plant.")  # same answer as a missing plant
-        return plant
 
     def validate_notifications(self, value: dict) -> dict:
         channels = value.get("channels")

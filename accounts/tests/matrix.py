@@ -80,6 +80,15 @@ MATRIX = [
     Route(
         "api:settings-me", "PATCH", lambda w, t: "/api/settings/me", _signed_in, body=lambda w, t: {"theme": "light"}
     ),
+    # defaultPlantId: a plant you cannot see is an unknown plant (400), as one that does not exist
+    Route(
+        "api:settings-me",
+        "PUT",
+        lambda w, t: "/api/settings/me",
+        expect(customer=200, installer=200, plant_admin=200, outsider=400),
+        expect(customer=400, installer=400, plant_admin=200, outsider=200),
+        body=lambda w, t: {"defaultPlantId": w.plants[t].id},
+    ),
     Route(
         "api:settings-user",
         "GET",

@@ -8,8 +8,9 @@
 * ``GET /api/v1/pcs/alert?plantId=&deviceId=`` and ``GET /api/v1/bess/alert/rack/{rackNumber}``
   — seed 003's status words, raw (16-char binary) and decoded through the bit maps.
 
-Scoping: plants are looked up among ``plant_ids_visible_to(user)`` (404 otherwise, like the
-dashboard); without ``plantId`` the summary and analytics cover every visible plant.
+Scoping: every view is a ``PlantScopedAPIView``; plants are looked up with
+``plants.selectors.plant_get_for`` (404 otherwise, like the dashboard); without ``plantId`` the
+summary and analytics cover every visible plant.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from plants.choices import DeviceType
 from plants.models import Device, Plant
-from plants.selectors import plant_ids_visible_to
+from plants.querysets import restrict_to_plants
+from plants.selectors import plant_get_for
 from solarhub.api.exceptions import ApiError
 from solarhub.api.params import id_param, iso, time_param
-from solarhub.api.scoping import scope_queryset
+from solarhub.api.scoping import PlantScopedAPIView
 from telemetry.api.dashboard import plant_for_request
 
 from ..models import Alarm
@@ -42,20 +43,18 @@ _RACK = re.compile(r"^(?:rack)?0*(\d{1,4})$", re.IGNORECASE)
 
 def _scope(request: Request) -> tuple[object, Plant | None]:
     """Visible alarms, narrowed to ``?plantId`` when given (404 when that plant is not visible)."""
-    alarms = scope_queryset(Alarm.objects.all(), request.user)
+    alarms = restrict_to_plants(Alarm.objects.all(), request.user)
     plant_id = id_param(request.query_params, "plant_id")
     if plant_id is None:
         return alarms, None
-    plant = Plant.objects.filter(id__in=plant_ids_visible_to(request.user), pk=plant_id).first()
-    if plant is None:
-        raise exceptions.NotFound("Plant not found.")
+    plant = plant_get_for(user=request.user, plant_id=plant_id)
     return alarms.filter(plant=plant), plant
 
 
 def _zone(request: Request, plant: Plant | None) -> str:
     if plant is not None:
         return plant.timezone
-    zones = set(Plant.objects.filter(id__in=plant_ids_visible_to(request.user)).values_list("timezone", flat=True)[:50])
+    zones = set(Plant.objects.visible_to(request.user).values_list("timezone", flat=True)[:50])
     return zones.pop() if len(zones) == 1 else "UTC"
 
 
@@ -214,7 +213,7 @@ _PLANT_OR_ONLY = OpenApiParameter(
 
 
 @extend_schema(tags=["alarms"], parameters=[_PLANT_OPTIONAL], responses=SummarySerializer)
-class AlarmSummaryView(APIView):
+class AlarmSummaryView(PlantScopedAPIView):
     """Counts by state (all alarms) and by severity (open alarms), and seed 003's header block.
 
     Header groups: open, unshelved alarms. Decoded flags (``metadata.flags``) place an alarm by
@@ -234,7 +233,7 @@ class AlarmSummaryView(APIView):
 
 
 @extend_schema(tags=["alarms"], parameters=[_PLANT_OPTIONAL], responses=HeaderSerializer)
-class ConfigHeaderView(APIView):
+class ConfigHeaderView(PlantScopedAPIView):
     """Seed 003's ``/api/v1/config/header``: the header block of :class:`AlarmSummaryView`."""
 
     def get(self, request: Request) -> Response:
@@ -251,7 +250,7 @@ class ConfigHeaderView(APIView):
     ],
     responses=AnalyticsSerializer,
 )
-class AlarmAnalyticsView(APIView):
+class AlarmAnalyticsView(PlantScopedAPIView):
     """Figures over the alarms opened in ``[since, until)`` (default: the last 30 days, at most
     366). Days are the plant's local days (UTC across plants in several zones)."""
 
@@ -272,7 +271,7 @@ class AlarmAnalyticsView(APIView):
     parameters=[_PLANT_OR_ONLY, OpenApiParameter("deviceId", int, description="One PCS of the plant.")],
     responses=PcsAlertSerializer,
 )
-class PcsAlertView(APIView):
+class PcsAlertView(PlantScopedAPIView):
     """Seed 003's ``/pcs/alert``: the latest PCS status words of the plant (``?deviceId`` picks
     one PCS; default the plant's first), as 16-char binary strings (``null`` when never
     reported) plus ``decoded`` flags per word. 404 ``NO_PCS`` when the plant has none."""
@@ -305,7 +304,7 @@ class PcsAlertView(APIView):
     parameters=[_PLANT_OR_ONLY, OpenApiParameter("rack_number", str, OpenApiParameter.PATH, description="rack01...")],
     responses=RackAlertSerializer,
 )
-class BessRackAlertView(APIView):
+class BessRackAlertView(PlantScopedAPIView):
     """Seed 003's ``/bess/alert/rack/{rackNumber}``: ``rack01`` is the plant's first
     ``bess_rack`` device (by id), ``rack02`` the second... The data keys
     (``battery_1_protection``, ``bams_status``) are sent verbatim, the rest in camelCase.

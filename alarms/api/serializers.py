@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from plants.models import Device, Plant
+from solarhub.api.scoping import VisibleDeviceField, VisiblePlantField
 
 from ..choices import RuleType, Severity
 from ..models import Alarm, AlarmEvent, AlarmRule
@@ -41,14 +41,13 @@ class AlarmSerializer(serializers.ModelSerializer):
 
 
 class AlarmCreateSerializer(serializers.Serializer):
-    plant_id = serializers.PrimaryKeyRelatedField(queryset=Plant.objects.all(), source="plant")
+    # scoped to the caller (``context["request"]``): a foreign id is as unknown as a missing one
+    plant_id = VisiblePlantField(source="plant")
     title = serializers.CharField(max_length=255)
     message = serializers.CharField(allow_blank=True, required=False, default="")
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
     device_type = serializers.CharField(required=False, allow_blank=True)
-    device_id = serializers.PrimaryKeyRelatedField(
-        queryset=Device.objects.all(), source="device", required=False, allow_null=True
-    )
+    device_id = VisibleDeviceField(source="device", required=False, allow_null=True)
     metadata = serializers.DictField(required=False, default=dict)
 
     def validate(self, attrs):
@@ -104,10 +103,8 @@ class AlarmEventSerializer(serializers.ModelSerializer):
 
 
 class AlarmRuleSerializer(serializers.ModelSerializer):
-    plant_id = serializers.PrimaryKeyRelatedField(queryset=Plant.objects.all(), source="plant")
-    device_id = serializers.PrimaryKeyRelatedField(
-        queryset=Device.objects.all(), source="device", required=False, allow_null=True
-    )
+    plant_id = VisiblePlantField(source="plant")
+    device_id = VisibleDeviceField(source="device", required=False, allow_null=True)
     rule_type = serializers.ChoiceField(choices=RuleType.choices)
     trigger_delay_minutes = serializers.FloatField(min_value=0, max_value=24 * 60, required=False)
     clear_delay_minutes = serializers.FloatField(min_value=0, max_value=24 * 60, required=False)

@@ -15,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from plants.access import PlantAction, is_platform_admin, plant_actions_for
-from solarhub.api.scoping import PlantScopedViewSet, plant_lock_for
+from plants.selectors import plant_get_for
+from solarhub.api.scoping import PlantScopedViewSet
 
 from .. import services
 from ..evaluation import rule_test
@@ -68,11 +69,11 @@ class AlarmViewSet(PlantScopedViewSet):
 
     @extend_schema(request=AlarmCreateSerializer, responses={201: AlarmSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = AlarmCreateSerializer(data=request.data)
+        serializer = AlarmCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         with transaction.atomic():
-            plant = plant_lock_for(user=request.user, plant_id=data["plant"].pk, action=_OPERATE)
+            plant = plant_get_for(user=request.user, plant_id=data["plant"].pk, action=_OPERATE, lock=True)
             alarm = services.alarm_create_manual(
                 plant=plant,
                 by=request.user,
@@ -185,10 +186,11 @@ class AlarmRuleViewSet(PlantScopedViewSet):
 
     def perform_create(self, serializer):
         with transaction.atomic():
-            plant_lock_for(
+            plant_get_for(
                 user=self.request.user,
                 plant_id=serializer.validated_data["plant"].pk,
                 action=PlantAction.MANAGE_ALARM_RULES,
+                lock=True,
             )
             serializer.save(created_by=self.request.user)
 

@@ -17,12 +17,11 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from plants.access import PlantAction, plant_actions_for
 from plants.models import Plant
-from plants.selectors import plant_ids_visible_to
-from solarhub.api.scoping import plant_lock_for
+from plants.selectors import plant_get_for
+from solarhub.api.scoping import PlantScopedAPIView
 
 from ..choices import Severity
 from ..models import Webhook
@@ -95,18 +94,7 @@ class WebhookTestResultSerializer(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
 
 
-def _visible_plant(request, plant_id: int) -> Plant:
-    plant = Plant.objects.filter(pk=plant_id, id__in=plant_ids_visible_to(request.user)).first()
-    if plant is None:
-        raise exceptions.NotFound("Plant not found.")
-    return plant
-
-
-def _managed_plant(request, plant_id: int) -> Plant:
-    plant = _visible_plant(request, plant_id)
-    if PlantAction.MANAGE_KEYS not in plant_actions_for(request.user, plant):
-        raise exceptions.PermissionDenied("Only the plant's owner, installer or a plant admin manage its webhooks.")
-    return plant
+_MANAGE = PlantAction.MANAGE_KEYS
 
 
 def _webhook_of(plant: Plant, webhook_id: int) -> Webhook:
@@ -117,42 +105,45 @@ def _webhook_of(plant: Plant, webhook_id: int) -> Webhook:
 
 
 @extend_schema(tags=["alarms"])
-class WebhookListView(APIView):
+class WebhookListView(PlantScopedAPIView):
     """The plant's alarm webhooks (secrets masked), and creating one (secret shown once)."""
+
+    plant_actions = {"POST": _MANAGE}
 
     @extend_schema(responses=WebhookSerializer(many=True))
     def get(self, request, plant_id: int):
-        plant = _visible_plant(request, plant_id)
+        plant = self.plant
         full = PlantAction.MANAGE_KEYS in plant_actions_for(request.user, plant)
         hooks = Webhook.objects.filter(plant=plant)
         return Response(WebhookSerializer(hooks, many=True, context={"full_url": full}).data)
 
     @extend_schema(request=WebhookCreateSerializer, responses={201: WebhookCreatedSerializer})
     def post(self, request, plant_id: int):
-        _managed_plant(request, plant_id)
         serializer = WebhookCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
-            plant = plant_lock_for(user=request.user, plant_id=plant_id, action=PlantAction.MANAGE_KEYS)
+            plant = plant_get_for(user=request.user, plant_id=plant_id, action=_MANAGE, lock=True)
             webhook = Webhook.objects.create(plant=plant, created_by=request.user, **serializer.validated_data)
         return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["alarms"], request=None, responses={204: None})
-class WebhookDetailView(APIView):
+class WebhookDetailView(PlantScopedAPIView):
+    plant_actions = {"DELETE": _MANAGE}
+
     def delete(self, request, plant_id: int, webhook_id: int):
-        plant = _managed_plant(request, plant_id)
-        _webhook_of(plant, webhook_id).delete()
+        _webhook_of(self.plant, webhook_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["alarms"], request=None, responses={200: WebhookTestResultSerializer})
-class WebhookTestView(APIView):
+class WebhookTestView(PlantScopedAPIView):
     """Send a signed ``{"type": "ping"}`` to the webhook now and report what it answered: the
     HTTP status when a server answered, else one "delivery failed" after the full timeout,
     whatever the reason (no port-scan oracle)."""
 
+    plant_actions = {"POST": _MANAGE}
+
     def post(self, request, plant_id: int, webhook_id: int):
-        plant = _managed_plant(request, plant_id)
-        result = webhook_test(webhook=_webhook_of(plant, webhook_id))
+        result = webhook_test(webhook=_webhook_of(self.plant, webhook_id))
         return Response(WebhookTestResultSerializer(result).data)

@@ -1,12 +1,14 @@
 """Matrix entries of the alarm and alarm-rule routes. Each request gets a fresh alarm on its
 target plant; rules are the plant's default rule set."""
 
-from solarhub.testing.matrix import Route, expect
+from solarhub.testing.matrix import Route, expect, ids_of
 
 _read_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 _read_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
-_created_own = expect(customer=201, installer=201, plant_admin=201, outsider=404)
-_created_other = expect(customer=404, installer=404, plant_admin=201, outsider=201)
+# The plant is named in the body (plantId): one you cannot see is an unknown plantId (400, the
+# answer for a plant that does not exist), never a 404 that would confirm it exists.
+_created_own = expect(customer=201, installer=201, plant_admin=201, outsider=400)
+_created_other = expect(customer=400, installer=400, plant_admin=201, outsider=201)
 _all = expect(customer=200, installer=200, plant_admin=200, outsider=200)
 
 
@@ -15,6 +17,18 @@ def _alarm(w, t):
     from alarms.services import alarm_create_manual
 
     return alarm_create_manual(plant=w.plants[t], by=None, title=f"Manual {t}", severity="high")
+
+
+def _alarms_everywhere(w, path: str) -> str:
+    """An alarm on each plant's device (inside the request's savepoint), then ``path``: a list
+    must show the caller's and only the caller's."""
+    from alarms.services import alarm_create_manual
+
+    for target, plant in w.plants.items():
+        alarm_create_manual(
+            plant=plant, by=None, title=f"World alarm {plant.id}", severity="high", device=w.devices[target]
+        )
+    return path
 
 
 def _rule(w, t):
@@ -45,7 +59,13 @@ def _rule_body(w, t):
 
 
 MATRIX = [
-    Route("api:alarm-list", "GET", lambda w, t: "/api/alarms", _all),
+    Route(
+        "api:alarm-list",
+        "GET",
+        lambda w, t: _alarms_everywhere(w, "/api/alarms"),
+        _all,
+        visible=ids_of("plantId", "plants"),
+    ),
     Route(
         "api:alarm-list",
         "POST",
@@ -85,7 +105,8 @@ MATRIX = [
     _alarm_route("comment", ok=201),
     _alarm_route("assign", body=lambda w, t: {"assigneeId": w.plants[t].owner_id}),
     _alarm_route("events", method="GET"),
-    Route("api:alarm-rule-list", "GET", lambda w, t: "/api/alarm-rules", _all),
+    # every plant has its default rule set
+    Route("api:alarm-rule-list", "GET", lambda w, t: "/api/alarm-rules", _all, visible=ids_of("plantId", "plants")),
     Route(
         "api:alarm-rule-list", "POST", lambda w, t: "/api/alarm-rules", _created_own, _created_other, body=_rule_body
     ),

@@ -1,8 +1,9 @@
 """Views of the forecasting API (mounted at /api/ and /api/v1/).
 
-Plant scoping: lists and details filter by ``plant_ids_visible_to`` (a subquery); a plant you
-cannot see is 404, a visible plant where your role does not allow ``operate`` is 403 (running
-and posting forecasts), via ``plant_lock_for`` inside the transaction.
+Plant scoping: lists and details filter by ``plant_ids_visible_to`` (a subquery); plants are
+looked up through ``plants.selectors.plant_get_for`` (``PlantScopedAPIView``): a plant you cannot
+see is 404, a visible plant where your role does not allow ``operate`` is 403 (running and
+posting forecasts), re-checked with ``lock=True`` inside the transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from forecasting import selectors, services
 from forecasting.choices import WeatherSource
@@ -25,10 +25,11 @@ from forecasting.filters import ForecastFilter
 from forecasting.jobs import FORECAST_RUN
 from forecasting.windows import forecast_window
 from plants.access import PlantAction
+from plants.selectors import plant_get_for
 from solarhub.api.exceptions import ApiError
 from solarhub.api.params import time_param
 from solarhub.api.schema import ErrorSerializer
-from solarhub.api.scoping import plant_lock_for
+from solarhub.api.scoping import PlantScopedAPIView
 from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
 from solarhub.jobs.services import job_enqueue
 
@@ -46,13 +47,6 @@ from .serializers import (
 )
 
 DEFAULT_EXPECTED_RANGE = timedelta(hours=24)
-
-
-def _visible_plant(request, plant_id):
-    plant = selectors.plant_visible_get(user=request.user, plant_id=plant_id)
-    if plant is None:
-        raise exceptions.NotFound("Plant not found.")
-    return plant
 
 
 @extend_schema(tags=["predicted-generation"])
@@ -73,7 +67,7 @@ class ForecastListView(generics.ListCreateAPIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         with transaction.atomic():
-            plant = plant_lock_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE)
+            plant = plant_get_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE, lock=True)
             forecast = services.forecast_create(
                 plant=plant,
                 by=request.user,
@@ -102,7 +96,7 @@ def _unique_key(plant_id: int, data: dict) -> str:
 
 
 @extend_schema(tags=["predicted-generation"])
-class ForecastRunView(APIView):
+class ForecastRunView(PlantScopedAPIView):
     """Start a forecast run (a job): 202 ``{id, status, statusUrl}``; the finished job's
     ``result`` is ``{forecastId}``. Parameters, the plant record and posted weather are checked
     before the job is queued, so mistakes are a 400 here rather than a failed job later. The
@@ -114,7 +108,7 @@ class ForecastRunView(APIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         with transaction.atomic():
-            plant = plant_lock_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE)
+            plant = plant_get_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE, lock=True)
             weather = data.get("weather")
             services.forecast_params_check(horizon=data["horizon"], source=data["source"], weather=weather)
             model = services.plant_model_build(plant=plant)
@@ -147,7 +141,7 @@ class ForecastRunView(APIView):
 
 
 @extend_schema(tags=["predicted-generation"])
-class ForecastAccuracyView(APIView):
+class ForecastAccuracyView(PlantScopedAPIView):
     """Accuracy of a plant's past forecasts over time (MAE, RMSE, nMAE by capacity, bias, skill
     against smart persistence), oldest first, and the point-weighted overall figures."""
 
@@ -158,7 +152,7 @@ class ForecastAccuracyView(APIView):
     def get(self, request):
         query = AccuracyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        plant = _visible_plant(request, query.validated_data["plant_id"])
+        plant = self.plant_for(query.validated_data["plant_id"])
         horizon = query.validated_data.get("horizon")
         rows = selectors.forecast_accuracy_list(plant=plant, horizon=horizon)
         return Response(
@@ -179,7 +173,7 @@ _EXPECTED_LATEST = datetime(2101, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
 
 
 @extend_schema(tags=["predicted-generation"])
-class PlantExpectedPowerView(APIView):
+class PlantExpectedPowerView(PlantScopedAPIView):
     """Modelled AC power from the plant's measured weather vs its actual AC power, per 5-minute
     bucket (hourly beyond ~17 days, at most 92 days), with the ratio, over ``[start, end)``
     (default the last 24 h)."""
@@ -195,7 +189,7 @@ class PlantExpectedPowerView(APIView):
         },
     )
     def get(self, request, plant_id: int):
-        plant = _visible_plant(request, plant_id)
+        plant = self.plant
         query = ExpectedPowerQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         bounds = {"earliest": _EXPECTED_EARLIEST, "latest": _EXPECTED_LATEST}
@@ -209,11 +203,10 @@ class PlantExpectedPowerView(APIView):
 
 
 @extend_schema(tags=["predicted-generation"])
-class PlantCalibrationListView(APIView):
+class PlantCalibrationListView(PlantScopedAPIView):
     """The plant's self-calibration fits, newest first: the factor (and hour-of-day shape), the
     held-out RMSE before/after and whether forecasts apply it."""
 
     @extend_schema(responses={200: PlantCalibrationSerializer(many=True)})
     def get(self, request, plant_id: int):
-        plant = _visible_plant(request, plant_id)
-        return Response(PlantCalibrationSerializer(selectors.plant_calibration_list(plant=plant), many=True).data)
+        return Response(PlantCalibrationSerializer(selectors.plant_calibration_list(plant=self.plant), many=True).data)

@@ -8,7 +8,7 @@ from datetime import date
 
 from forecasting.models import GenerationForecast
 from plants.models import InverterDatasheet, PanelSpec
-from solarhub.testing.matrix import Route, everyone, expect
+from solarhub.testing.matrix import Route, everyone, expect, ids_of
 
 _read_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 _read_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
@@ -48,8 +48,10 @@ MATRIX = [
     Route(
         "api:predicted-generation-list",
         "GET",
-        lambda w, t: "/api/predicted-generation",
+        # a forecast on each plant (in the request's savepoint): each caller lists only theirs
+        lambda w, t: (_forecast(w, "own"), _forecast(w, "other"), "/api/predicted-generation")[-1],
         everyone(200) | {"anonymous": 401},
+        visible=ids_of("plantId", "plants"),
     ),
     Route(
         "api:predicted-generation-list",

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from plants import services
 from plants.access import PlantAction, may_create_plants, may_transfer_ownership
 from plants.choices import DEVICE_GROUPS
+from plants.exceptions import PlantNotFound
 from plants.filters import DeviceFilter, PlantFilter
 from plants.models import Device, PanelSpec, PlantEvent, PlantInvitation, PlantMembership
 from plants.selectors import device_list_visible_to, plant_list_visible_to
@@ -324,7 +325,7 @@ def _create_device(request, data, *, plant_in_url: bool) -> Response:
         device = services.device_create(
             by=request.user, plant_id=validated["plant_id"], data=fields, datasheet=validated.get("datasheet")
         )
-    except exceptions.NotFound:
+    except PlantNotFound:
         if plant_in_url:
             raise
         raise exceptions.ValidationError({"plant_id": ["Unknown plant."]}) from None
@@ -373,7 +374,7 @@ class DeviceViewSet(PlantScopedViewSet):
             fields["plant_id"] = validated["plant_id"]
         try:
             services.device_update(by=request.user, device=device, data=fields, datasheet=validated.get("datasheet"))
-        except exceptions.NotFound:
+        except PlantNotFound:
             raise exceptions.ValidationError({"plant_id": ["Unknown plant."]}) from None
         return Response(DeviceDetailSerializer(self.get_queryset().get(pk=device.pk)).data)
 

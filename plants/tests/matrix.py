@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from solarhub.testing.matrix import Route, expect
+from solarhub.testing.matrix import Route, expect, ids_of
 
 # Seeing: owner, installer, admin; the outsider only sees the other plant.
 SEE_OWN = expect(customer=200, installer=200, plant_admin=200, outsider=404)
@@ -111,6 +111,7 @@ MATRIX = [
         "GET",
         lambda w, t: "/api/plants",
         expect(customer=200, installer=200, plant_admin=200, outsider=200),
+        visible=ids_of("id", "plants"),
     ),
     Route(
         "api:plant-list",
@@ -206,6 +207,7 @@ MATRIX = [
         "GET",
         lambda w, t: "/api/devices",
         expect(customer=200, installer=200, plant_admin=200, outsider=200),
+        visible=ids_of("id", "devices"),
     ),
     Route(
         "api:device-list",
@@ -242,5 +244,6 @@ MATRIX = [
         "GET",
         lambda w, t: "/api/devices/inverters",
         expect(customer=200, installer=200, plant_admin=200, outsider=200),
+        visible=ids_of("id", "devices"),
     ),
 ]

@@ -19,6 +19,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
+from plants.exceptions import PlantNotFound, PlantPermissionDenied
+
 from .errors import error_body
 from .renderers import camel_key
 
@@ -105,7 +107,13 @@ def _code_of(exc: exceptions.APIException) -> str:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, Http404):
+    # The plant-scoping domain errors (plants.exceptions), answered here and nowhere else:
+    # invisible or missing → 404, visible but not allowed → 403.
+    if isinstance(exc, PlantNotFound):
+        exc = exceptions.NotFound(exc.message)
+    elif isinstance(exc, PlantPermissionDenied):
+        exc = exceptions.PermissionDenied(exc.message)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import IsAuthenticated
 
+from plants.access import is_platform_admin
+
 
 class IsPlantAdmin(IsAuthenticated):
     """Platform operators only: anonymous → 401, any other user → 403."""
@@ -11,7 +13,4 @@ class IsPlantAdmin(IsAuthenticated):
     message = "Only plant administrators may do this."
 
     def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        user = request.user
-        return bool(user.is_superuser or getattr(user, "is_plant_admin", False))
+        return super().has_permission(request, view) and is_platform_admin(request.user)

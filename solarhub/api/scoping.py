@@ -1,45 +1,38 @@
-"""Plant scoping for every API view, in one place (NetBox's ``restrict`` / paperless'
-``PermittedObjectsFilter`` idea).
+"""Plant scoping for every API view, in one place (NetBox's ``restrict`` / ``BaseViewSet.initial``
+idea). The rule itself lives in ``plants``: ``Plant.objects.visible_to(user)`` /
+``.allowing(user, action)`` (``plants.querysets``) and the one lookup
+``plants.selectors.plant_get_for`` / ``device_get_for``; this module only applies it to views.
 
-* Reads: :class:`PlantScopedFilterBackend` and :class:`PlantScopedViewSet` restrict every
-  queryset to ``<plant field> IN plant_ids_visible_to(user)`` — one SQL subquery, never a
-  per-row Python check — for list, retrieve and custom actions alike (``get_queryset`` scopes).
+* Viewsets: :class:`PlantScopedViewSet` restricts every queryset to ``<plant field> IN
+  (visible plant ids)`` — one SQL subquery, never a per-row Python check — for list, retrieve and
+  custom actions alike (``get_queryset`` scopes).
+* APIViews: :class:`PlantScopedAPIView` resolves a ``plant_id`` / ``device_id`` in the URL to
+  ``self.plant`` / ``self.device`` in ``initial()``, before any handler or body validation runs;
+  plants named in the query or body go through ``self.plant_for``.
+* Related fields: :class:`VisiblePlantField` / :class:`VisibleDeviceField` only know the
+  caller's plants and devices, so a foreign id and a missing id are the same validation error.
 * The 404-vs-403 rule: an object outside the scope is simply not found (404); a visible object
   the user may not change answers 403 (:class:`PlantActionPermission`, from the role → actions
-  map in ``plants.access``).
-* Writes re-check inside the transaction (``plant_lock_for``): nobody can move an object into a
-  plant they do not administer, even racing a membership change.
+  map in ``plants.access``). The domain errors ``plants.exceptions.PlantNotFound`` /
+  ``PlantPermissionDenied`` become those answers in ``solarhub.api.exceptions``.
+* Writes re-check inside the transaction (``plant_get_for(..., lock=True)``): nobody can move an
+  object into a plant they do not administer, even racing a membership change.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import QuerySet
-from rest_framework import exceptions, viewsets
-from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
+from rest_framework import serializers, viewsets
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
 
-from plants.access import PlantAction, is_platform_admin, plant_actions_for
-from plants.models import Plant
-from plants.selectors import plant_ids_visible_to
+from plants.access import PlantAction, plant_actions_for
+from plants.models import Device, Plant
+from plants.querysets import restrict_to_plants
+from plants.selectors import device_get_for, devices_visible_to, plant_get_for
 
 from .filters import PAGING_PARAMS, StrictFilterBackend, is_object_lookup
-
-
-def scope_queryset(queryset: QuerySet, user, field: str = "plant") -> QuerySet:
-    """Restrict ``queryset`` to plants ``user`` may see; ``field`` is the path to the plant
-    (``"plant"`` for devices, ``"id"`` for plants, ``"device__plant"`` for readings)."""
-    if is_platform_admin(user):
-        return queryset
-    lookup = "id__in" if field == "id" else f"{field}_id__in" if "__" not in field else f"{field}__in"
-    return queryset.filter(**{lookup: plant_ids_visible_to(user)})
-
-
-class PlantScopedFilterBackend(BaseFilterBackend):
-    """For generic views that are not :class:`PlantScopedViewSet`: set ``plant_scope_field``."""
-
-    def filter_queryset(self, request, queryset, view):
-        return scope_queryset(queryset, request.user, getattr(view, "plant_scope_field", "plant"))
 
 
 class PlantActionPermission(BasePermission):
@@ -64,7 +57,8 @@ class PlantScopedViewSet(viewsets.ModelViewSet):
     """Base viewset: scoped queryset, plant-action permissions, search/ordering/filtering.
 
     Subclasses set ``plant_scope_field`` and may override ``plant_actions`` (DRF action →
-    :class:`PlantAction`); creation checks happen in ``perform_create`` via ``plant_lock_for``.
+    :class:`PlantAction`); creation checks happen in ``perform_create`` via
+    ``plant_get_for(..., lock=True)``.
     """
 
     plant_scope_field = "plant"
@@ -80,7 +74,7 @@ class PlantScopedViewSet(viewsets.ModelViewSet):
     }
 
     def get_queryset(self):
-        return scope_queryset(super().get_queryset(), self.request.user, self.plant_scope_field)
+        return restrict_to_plants(super().get_queryset(), self.request.user, field=self.plant_scope_field)
 
     def filter_queryset(self, queryset):
         # An object lookup is never filtered (the list's filters would 404 the object, e.g. the
@@ -100,14 +94,79 @@ class PlantScopedViewSet(viewsets.ModelViewSet):
         return obj if isinstance(obj, Plant) else obj.plant
 
 
-def plant_lock_for(*, user, plant_id, action: PlantAction) -> Plant:
-    """Inside a transaction: lock the plant row and re-check the user's right to ``action`` on
-    it. Invisible plants → 404 (as if they did not exist); visible but not allowed → 403."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("plant_lock_for must run inside transaction.atomic()")
-    plant = scope_queryset(Plant.objects.select_for_update(), user, "id").filter(pk=plant_id).first()
-    if plant is None:
-        raise exceptions.NotFound("Plant not found.")
-    if action not in plant_actions_for(user, plant):
-        raise exceptions.PermissionDenied(f"Your role on this plant does not allow '{action.value}'.")
-    return plant
+class PlantScopedAPIView(APIView):
+    """Base of every plant-bound ``APIView`` (the APIView side of :class:`PlantScopedViewSet`).
+
+    In ``initial()`` — after authentication and permissions, before the handler parses anything —
+    a ``plant_id`` URL argument becomes ``self.plant`` and a ``device_id`` one ``self.device``,
+    through ``plant_get_for`` / ``device_get_for`` with the action ``plant_actions`` names for the
+    HTTP method (``view`` when not listed). So a route taking a plant or device id cannot forget
+    the check, and a foreign id answers exactly as a missing one (404). A view whose plant comes
+    from the query or the body calls :meth:`plant_for`; a view that narrows the devices it
+    accepts (a type, a hot-path lookup) overrides :meth:`device_for`."""
+
+    plant_actions: dict[str, PlantAction] = {}
+    plant: Plant | None = None
+    device: Device | None = None
+
+    def required_plant_action(self) -> PlantAction:
+        method = "GET" if self.request.method == "HEAD" else self.request.method
+        return self.plant_actions.get(method, PlantAction.VIEW)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        action = self.required_plant_action()
+        if "plant_id" in kwargs:
+            self.plant = self.plant_for(kwargs["plant_id"], action)
+        if "device_id" in kwargs:
+            self.device = self.device_for(kwargs["device_id"], action)
+
+    def plant_for(self, plant_id, action: PlantAction = PlantAction.VIEW) -> Plant:
+        return plant_get_for(user=self.request.user, plant_id=plant_id, action=action)
+
+    def device_for(self, device_id, action: PlantAction = PlantAction.VIEW):
+        return device_get_for(user=self.request.user, device_id=device_id, action=action)
+
+    def scoped(self, queryset: QuerySet, field: str = "plant") -> QuerySet:
+        """``queryset`` restricted to the caller's plants (``field``: the path to the plant)."""
+        return restrict_to_plants(queryset, self.request.user, field=field)
+
+
+class _VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary-key field whose queryset is the request user's scope: an id of another
+    tenant's object is as unknown as an id that never existed — one message, which does not
+    echo the id, so the two answers are byte-identical."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "does_not_exist": "Unknown id.",
+    }
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.restrict(super().get_queryset(), getattr(request, "user", None))
+
+    def restrict(self, queryset: QuerySet, user) -> QuerySet:
+        raise NotImplementedError
+
+
+class VisiblePlantField(_VisibleRelatedField):
+    default_error_messages = {**_VisibleRelatedField.default_error_messages, "does_not_exist": "Unknown plant."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Plant.objects.all())
+        super().__init__(**kwargs)
+
+    def restrict(self, queryset, user):
+        return queryset.visible_to(user)
+
+
+class VisibleDeviceField(_VisibleRelatedField):
+    default_error_messages = {**_VisibleRelatedField.default_error_messages, "does_not_exist": "Unknown device."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Device.objects.all())
+        super().__init__(**kwargs)
+
+    def restrict(self, queryset, user):
+        return devices_visible_to(user, queryset=queryset)

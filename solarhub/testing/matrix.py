@@ -7,6 +7,10 @@ method) of the API has no entry — a route without a matrix entry is a bug.
 
 Personas: ``anonymous``, ``customer`` (owns the own plant), ``installer`` (installs it),
 ``plant_admin`` and ``outsider`` (owns the other plant, installed by a rival installer).
+
+List, summary and analytics routes also say what their answer must cover (``visible``, a
+:class:`Visible`): the plant or device ids read from the body must be exactly those of the
+caller's plants (paperless-ngx's ``assert_visible_document_ids``), not merely a 200.
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 PERSONAS = ("anonymous", "customer", "installer", "plant_admin", "outsider")
+
+# Which of the world's two plants each persona sees (anonymous: none, it gets a 401).
+TARGETS_SEEN_BY: dict[str, tuple[str, ...]] = {
+    "anonymous": (),
+    "customer": ("own",),
+    "installer": ("own",),
+    "plant_admin": ("own", "other"),
+    "outsider": ("other",),
+}
 
 
 @dataclass
@@ -33,6 +46,29 @@ class World:
 
 
 @dataclass(frozen=True)
+class Visible:
+    """What a 200 must cover: ``ids(body)`` are plant ids (``kind="plants"``) or device ids
+    (``kind="devices"``) and must equal the ids of the caller's plants / their devices."""
+
+    kind: str
+    ids: Callable[[Any], set[int]]
+
+    def expected(self, world: World, persona: str) -> set[int]:
+        objects = world.plants if self.kind == "plants" else world.devices
+        return {objects[target].id for target in TARGETS_SEEN_BY[persona]}
+
+
+def _rows(body) -> list:
+    """The rows of a list answer: a JSON array, or the ``items`` of ``{total, items}``."""
+    return body["items"] if isinstance(body, dict) else body
+
+
+def ids_of(key: str, kind: str) -> Visible:
+    """``key`` of every row of a list answer (``"id"``, ``"plantId"``, ``"deviceId"``)."""
+    return Visible(kind, lambda body: {row[key] for row in _rows(body)})
+
+
+@dataclass(frozen=True)
 class Route:
     """One method of one URL pattern. ``path``/``body`` get ``(world, target)`` where target is
     ``"own"`` or ``"other"``. ``own``/``other`` map persona → expected status; ``other=None``
@@ -45,6 +81,7 @@ class Route:
     other: dict[str, int] | None = None
     body: Callable[[World, str], Any] | None = None
     format: str = "json"
+    visible: Visible | None = None
 
     def targets(self) -> Iterator[tuple[str, dict[str, int]]]:
         yield "own", self.own

@@ -1,6 +1,6 @@
 """Matrix entries of the project package's routes: health, docs, jobs."""
 
-from solarhub.testing.matrix import Route, everyone, expect
+from solarhub.testing.matrix import Route, everyone, expect, ids_of
 
 MATRIX = [
     Route("root", "GET", lambda w, t: "/", everyone(200)),
@@ -18,6 +18,7 @@ MATRIX = [
         "GET",
         lambda w, t: "/api/jobs",
         expect(customer=200, installer=200, plant_admin=200, outsider=200),
+        visible=ids_of("plantId", "plants"),  # the world has a job on each plant, none plant-less
     ),
     Route(
         "api:job-detail",

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from plants.choices import DeviceType, PlantRole
-from plants.models import Device, PlantMembership
+from plants.models import Device, Plant, PlantMembership
 from solarhub.jobs.handlers import SELFCHECK
 from solarhub.models import Job
 from solarhub.testing.matrix import PERSONAS, Route, World, api_routes
@@ -104,6 +104,60 @@ def test_route_answers_each_persona_as_the_matrix_says(route: Route, world: Worl
                 )
             if response.status_code >= 400 and response.status_code != 503:
                 assert "error_code" in response.json(), (persona, target, response.content)
+            if route.visible is not None and response.status_code == 200:
+                seen, wanted = route.visible.ids(response.json()), route.visible.expected(world, persona)
+                if seen != wanted:
+                    failures.append(f"{persona} on {target}: {route.visible.kind} {sorted(seen)} != {sorted(wanted)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_list_summary_and_analytics_routes_declare_their_visible_set():
+    """Every route listing across plants says which ids it must show (a new one must too)."""
+    listing = {
+        ("api:plant-list", "GET"),
+        ("api:device-list", "GET"),
+        ("api:device-group", "GET"),
+        ("api:monitoring-devices", "GET"),
+        ("api:alarm-list", "GET"),
+        ("api:alarm-rule-list", "GET"),
+        ("api:alarm-summary", "GET"),
+        ("api:alarm-analytics", "GET"),
+        ("api:config-header", "GET"),
+        ("api:predicted-generation-list", "GET"),
+        ("api:job-list", "GET"),
+    }
+    declared = {(route.name, route.method) for route in ROUTES if route.visible is not None}
+    assert listing <= declared, sorted(listing - declared)
+
+
+# Who does not see which of the world's plants: the customer and installer the outsider's, the
+# outsider the customer's, anonymous either (401 first). Platform admins see every plant: for
+# them nothing is foreign.
+_FOREIGN_TARGET = {"anonymous": "other", "customer": "other", "installer": "other", "outsider": "own"}
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.other is not None], ids=lambda r: f"{r.method} {r.name}")
+def test_a_foreign_id_and_a_missing_id_answer_byte_identically(route: Route, world: World):
+    """Existence oracles (issue 16): a route naming a plant or a device — in the path, the query
+    or the body — answers a caller who may not see it exactly as it answers for an id that does
+    not exist, status and body byte for byte. The missing id is the same one, after its plant
+    (with its devices, alarms, jobs...) is deleted inside the request's savepoint."""
+    failures = []
+    for persona, target in _FOREIGN_TARGET.items():
+        answers = []
+        for delete_first in (False, True):
+            with transaction.atomic():
+                client = api_client_for(world.users[persona])
+                body = route.body(world, target) if route.body else None
+                path = route.path(world, target)
+                if delete_first:
+                    Plant.objects.filter(pk=world.plants[target].pk).delete()
+                response = getattr(client, route.method.lower())(path, body, format=route.format)
+                transaction.set_rollback(True)
+            answers.append((response.status_code, response.content))
+        foreign, missing = answers
+        if foreign != missing:
+            failures.append(f"{persona} on {target}: foreign {foreign!r} != missing {missing!r}")
     assert not failures, "\n".join(failures)
 
 

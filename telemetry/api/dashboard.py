@@ -5,8 +5,9 @@ Shapes follow seed 000 (``plant``/``metrics`` of the overview, ``series`` of rea
 metrics), camelCase on the wire, plus what the architecture asks of every figure: the plant's
 time zone, units, and ``null`` for gaps. The reads are in :mod:`telemetry.live`.
 
-Scoping: every plant and device is looked up inside ``plant_ids_visible_to(user)``; anything
-outside answers 404 exactly as if it did not exist. Seeing a plant is enough to read its
+Scoping: every plant and device is looked up through ``plants.selectors.plant_get_for`` /
+``device_get_for`` (every view here is a ``PlantScopedAPIView``); anything outside the caller's
+plants answers 404 exactly as if it did not exist. Seeing a plant is enough to read its
 dashboard (``PlantAction.VIEW`` belongs to every role).
 """
 
@@ -16,14 +17,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from plants.choices import DEVICE_GROUPS, DeviceType, PlantStatus
 from plants.models import Device, Plant
-from plants.selectors import plant_ids_visible_to
+from plants.selectors import device_get_for, devices_visible_to, plant_get_for, plant_sole_visible_to
 from solarhub.api.filters import query_params_check
 from solarhub.api.pagination import HeaderPageNumberPagination
 from solarhub.api.params import id_param, int_param, iso
+from solarhub.api.scoping import PlantScopedAPIView
 from telemetry.live import (
     DEVICE_STATUS_VALUES,
     KEY_METRICS,
@@ -59,23 +60,17 @@ def _hours(request: Request) -> int:
     return int_param(request.query_params, "hours", default=DEFAULT_HOURS, low=1, high=MAX_SERIES_HOURS)
 
 
-def _visible_plants(request: Request):
-    return Plant.objects.filter(id__in=plant_ids_visible_to(request.user))
 
 
 def plant_for_request(request: Request) -> Plant:
     """The plant named by ``?plantId`` among the visible ones (404 otherwise); without it, the
     only plant the user sees — a user with several must say which (400)."""
     plant_id = id_param(request.query_params, "plant_id")
-    visible = _visible_plants(request)
-    if plant_id is None:
-        plants = list(visible.order_by("id")[:2])
-        if len(plants) == 1:
-            return plants[0]
-        raise exceptions.ValidationError({"plant_id": ["plantId is required unless you see exactly one plant."]})
-    plant = visible.filter(pk=plant_id).first()
+    if plant_id is not None:
+        return plant_get_for(user=request.user, plant_id=plant_id)
+    plant = plant_sole_visible_to(request.user)
     if plant is None:
-        raise exceptions.NotFound("Plant not found.")
+        raise exceptions.ValidationError({"plant_id": ["plantId is required unless you see exactly one plant."]})
     return plant
 
 
@@ -236,7 +231,7 @@ def _alarm_counts(plant_id: int) -> dict[str, int]:
 
 
 @extend_schema(tags=["dashboard"], parameters=[_PLANT_ID, _HOURS], responses=OverviewSerializer)
-class DashboardOverviewView(APIView):
+class DashboardOverviewView(PlantScopedAPIView):
     """Live power, today's energy (plant-local day), irradiance, temperatures, device states,
     capacity and the plant's time zone; ``window`` gives the peak 5-minute power of the last
     ``hours``. ``alarmCounts``: the plant's alarms by seed 000 state. Metric keys inside bodies
@@ -292,7 +287,7 @@ class DashboardOverviewView(APIView):
 
 
 @extend_schema(tags=["dashboard"], parameters=[_PLANT_ID, _HOURS], responses=RealtimePowerSerializer)
-class RealtimePowerView(APIView):
+class RealtimePowerView(PlantScopedAPIView):
     """The plant's AC power per 5-minute bucket over the last ``hours`` (Σ of its inverters'
     bucket means); buckets nobody reported in are ``null``."""
 
@@ -328,7 +323,7 @@ class RealtimePowerView(APIView):
     ],
     responses=DailyEnergySerializer,
 )
-class DailyEnergyView(APIView):
+class DailyEnergyView(PlantScopedAPIView):
     """Energy per plant-local day (DST-correct: a day is local midnight to local midnight), from
     the daily rollups; today from the real-time path. Days without data are ``null``."""
 
@@ -380,7 +375,7 @@ def _device_type_param(raw: str | None, *, field: str = "type") -> str | None:
     ],
     responses=MonitoredDeviceListSerializer,
 )
-class MonitoredDeviceListView(APIView):
+class MonitoredDeviceListView(PlantScopedAPIView):
     """Every visible device with its status (online/offline/fault from its last communication
     and status code), its latest key values by metric key and data-quality flags (``stale``: a
     metric stopped arriving; ``flatlined``: a sensor repeats one value — ``telemetry.quality``).
@@ -389,12 +384,10 @@ class MonitoredDeviceListView(APIView):
 
     def get(self, request: Request) -> Response:
         query_params_check(request, {"plant_id", "type", "device_type"})
-        queryset = Device.objects.filter(plant_id__in=plant_ids_visible_to(request.user))
+        queryset = devices_visible_to(request.user)
         plant_id = id_param(request.query_params, "plant_id")
         if plant_id is not None:
-            if not _visible_plants(request).filter(pk=plant_id).exists():
-                raise exceptions.NotFound("Plant not found.")
-            queryset = queryset.filter(plant_id=plant_id)
+            queryset = queryset.filter(plant=self.plant_for(plant_id))
         kind, alias = request.query_params.get("type"), request.query_params.get("device_type")
         if kind and alias and kind != alias:
             raise exceptions.ValidationError({"device_type": ["Contradicts type; give one of them."]})
@@ -443,21 +436,17 @@ class MonitoredDeviceListView(APIView):
     ],
     responses=DeviceMetricsSerializer,
 )
-class DeviceMetricsView(APIView):
+class DeviceMetricsView(PlantScopedAPIView):
     """A device's key metrics per 5-minute bucket over the last ``hours`` (gaps ``null``).
     404 when the device is not visible or is not of ``deviceType``."""
 
+    def device_for(self, device_id, action=None) -> Device:
+        # a device of another type is as unknown as a missing one; an unknown type matches none
+        wanted = DEVICE_TYPE_ALIASES.get(self.kwargs["device_type"])
+        return device_get_for(user=self.request.user, device_id=device_id, queryset=Device.objects.filter(type=wanted))
+
     def get(self, request: Request, device_type: str, device_id: int) -> Response:
-        wanted = DEVICE_TYPE_ALIASES.get(device_type)
-        device = (
-            Device.objects.filter(pk=device_id, type=wanted, plant_id__in=plant_ids_visible_to(request.user))
-            .select_related("plant")
-            .first()
-            if wanted is not None
-            else None
-        )
-        if device is None:
-            raise exceptions.NotFound("Device not found.")
+        device = self.device
         hours = _hours(request)
         start, end = series_window(hours=hours)
         history = device_key_metric_history(device=device, start=start, end=end)

@@ -7,11 +7,10 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
-from plants.selectors import device_list_visible_to
 from solarhub.api.pagination import HeaderPageNumberPagination
 from solarhub.api.params import list_param, time_param
+from solarhub.api.scoping import PlantScopedAPIView
 from telemetry.choices import EventSeverity
 from telemetry.models import DeviceEvent
 
@@ -29,13 +28,11 @@ from .serializers import DeviceEventSerializer
     ],
     responses=DeviceEventSerializer(many=True),
 )
-class DeviceEventListView(APIView):
+class DeviceEventListView(PlantScopedAPIView):
     """The device's events, newest first; ``since``/``until`` bound the time, ``severity``
-    filters. Three queries: the device lookup (scoped), the page, and the count beyond page 1."""
+    filters. Three queries: the device lookup (scoped, in ``initial``), the page, and the count beyond page 1."""
 
     def get(self, request: Request, device_id: int):
-        if not device_list_visible_to(request.user).filter(pk=device_id).exists():
-            raise exceptions.NotFound("Device not found.")
         params = request.query_params
         queryset = DeviceEvent.objects.filter(device_id=device_id)
         since, until = time_param(params, "since"), time_param(params, "until")

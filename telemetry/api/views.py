@@ -12,13 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
-from plants.access import PlantAction, plant_actions_for, plant_ids_with_action
-from plants.models import Plant
-from plants.selectors import plant_ids_visible_to
+from plants.access import PlantAction
+from plants.selectors import plant_get_for, plant_ids_allowing
 from solarhub.api.exceptions import PayloadTooLarge
 from solarhub.api.params import csv_records
 from solarhub.api.parsers import IngestJSONParser
 from solarhub.api.schema import ErrorSerializer
+from solarhub.api.scoping import PlantScopedAPIView
 from telemetry import services
 from telemetry.authentication import IngestKeyAuthentication, IngestKeyPrincipal
 from telemetry.events import MAX_EVENTS
@@ -160,36 +160,27 @@ class IngestView(APIView):
         if plant_id not in (None, ""):
             if not str(plant_id).isdigit():
                 raise exceptions.ValidationError({"plantId": ["Must be an integer."]})
-            plant = Plant.objects.filter(pk=int(plant_id), id__in=plant_ids_visible_to(user)).first()
-            if plant is None:
-                raise exceptions.NotFound("Plant not found.")
-            if PlantAction.INGEST not in plant_actions_for(user, plant):
-                raise exceptions.PermissionDenied("Your role on this plant does not allow 'ingest'.")
-            return [plant.pk]
-        return plant_ids_with_action(user, PlantAction.INGEST)
+            return [plant_get_for(user=user, plant_id=int(plant_id), action=PlantAction.INGEST).pk]
+        return plant_ids_allowing(user, PlantAction.INGEST)
 
 
-def _plant_for_keys(request, plant_id: int) -> Plant:
-    plant = Plant.objects.filter(pk=plant_id, id__in=plant_ids_visible_to(request.user)).first()
-    if plant is None:
-        raise exceptions.NotFound("Plant not found.")
-    if PlantAction.MANAGE_KEYS not in plant_actions_for(request.user, plant):
-        raise exceptions.PermissionDenied("Only the plant's owner, installer or a plant admin manage its keys.")
-    return plant
+_KEYS = {"GET": PlantAction.MANAGE_KEYS, "POST": PlantAction.MANAGE_KEYS, "DELETE": PlantAction.MANAGE_KEYS}
 
 
 @extend_schema(tags=["telemetry"])
-class IngestKeyListView(APIView):
-    """The plant's ingest keys (never the keys themselves), and creating one (shown once)."""
+class IngestKeyListView(PlantScopedAPIView):
+    """The plant's ingest keys (never the keys themselves), and creating one (shown once). Only
+    those who manage the plant's keys (owner, installer, plant admins) see them."""
+
+    plant_actions = _KEYS
 
     @extend_schema(responses=IngestKeySerializer(many=True))
     def get(self, request, plant_id: int):
-        plant = _plant_for_keys(request, plant_id)
-        return Response(IngestKeySerializer(IngestKey.objects.filter(plant=plant), many=True).data)
+        return Response(IngestKeySerializer(IngestKey.objects.filter(plant=self.plant), many=True).data)
 
     @extend_schema(request=IngestKeyCreateSerializer, responses={201: IngestKeyCreatedSerializer})
     def post(self, request, plant_id: int):
-        plant = _plant_for_keys(request, plant_id)
+        plant = self.plant
         serializer = IngestKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key, plaintext = services.ingest_key_create(
@@ -201,8 +192,9 @@ class IngestKeyListView(APIView):
 
 
 @extend_schema(tags=["telemetry"], request=None, responses={204: None})
-class IngestKeyDetailView(APIView):
+class IngestKeyDetailView(PlantScopedAPIView):
+    plant_actions = _KEYS
+
     def delete(self, request, plant_id: int, key_id: int):
-        plant = _plant_for_keys(request, plant_id)
-        services.ingest_key_revoke(by=request.user, plant_id=plant.pk, key_id=key_id)
+        services.ingest_key_revoke(by=request.user, plant_id=self.plant.pk, key_id=key_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

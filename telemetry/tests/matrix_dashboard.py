@@ -2,7 +2,7 @@
 to see the plant: owner, installer and admin see the own plant, the outsider only the other one;
 anything invisible is a 404, never a 403 that would confirm it exists."""
 
-from solarhub.testing.matrix import Route, expect
+from solarhub.testing.matrix import Route, expect, ids_of
 
 SEE_OWN = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 SEE_OTHER = expect(customer=404, installer=404, plant_admin=200, outsider=200)
@@ -41,7 +41,13 @@ MATRIX = [
     ),
     # Without plantId the list is scoped (everyone gets 200 with their own devices); with the
     # plant of someone else it is a 404.
-    Route("api:monitoring-devices", "GET", lambda w, t: "/api/monitoring/devices", EVERYONE_SIGNED_IN),
+    Route(
+        "api:monitoring-devices",
+        "GET",
+        lambda w, t: "/api/monitoring/devices",
+        EVERYONE_SIGNED_IN,
+        visible=ids_of("deviceId", "devices"),
+    ),
     Route(
         "api:monitoring-devices",
         "GET",
