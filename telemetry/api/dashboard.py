@@ -60,8 +60,6 @@ def _hours(request: Request) -> int:
     return int_param(request.query_params, "hours", default=DEFAULT_HOURS, low=1, high=MAX_SERIES_HOURS)
 
 
-
-
 def plant_for_request(request: Request) -> Plant:
     """The plant named by ``?plantId`` among the visible ones (404 otherwise); without it, the
     only plant the user sees — a user with several must say which (400)."""
