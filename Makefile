@@ -45,7 +45,7 @@ test: install
 	@if [ -z "$(PYTEST_ARGS)" ]; then \
 		$(BIN)/python -m coverage run -m pytest || exit $$?; \
 		$(BIN)/python -m coverage report --skip-covered --sort=cover > .coverage-report.txt; status=$$?; \
-		tail -n 1 .coverage-report.txt; \
+		grep -E "^TOTAL" .coverage-report.txt; \
 		if [ $$status -ne 0 ]; then echo "coverage below the gate (pyproject fail_under); see .coverage-report.txt"; fi; \
 		exit $$status; \
 	else \
