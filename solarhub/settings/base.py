@@ -359,7 +359,7 @@ SPECTACULAR_SETTINGS = {
         "RegistrableUserTypeEnum": "accounts.choices.REGISTRABLE_USER_TYPES",
         "JobStatusEnum": "solarhub.models.JobStatus",
         "PlantStatusEnum": "plants.choices.PlantStatus",
-        "DeviceStatusEnum": "telemetry.live.DeviceStatus",
+        "DeviceStatusEnum": "plants.live.DeviceStatus",
         "AlarmSeverityEnum": "alarms.choices.Severity",
         "NotificationSeverityEnum": "accounts.choices.AlarmSeverity",
     },
