@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reports.apps.ReportsConfig",
     "twins.apps.TwinsConfig",
     "forecasting.apps.ForecastingConfig",
+    "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 
 MIDDLEWARE = [

@@ -15,10 +15,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from demo.seed import demo_seed
 from plants.choices import DeviceType
 from plants.hooks import plant_created_send
 from plants.models import Device, Plant
-from solarhub.demo import demo_seed
 from telemetry.models import Reading
 from telemetry.simulator import telemetry_simulate
 from telemetry.simulator.devices import FAULT, MPPT, SLEEPING
