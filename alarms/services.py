@@ -4,15 +4,23 @@ that notify (opened, escalated, cleared) — ``alarms.notifications.notify_trans
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from plants.access import PlantAction, is_platform_admin, plant_actions_for
+from plants.exceptions import PlantPermissionDenied
+from plants.selectors import plant_get_for
 from solarhub.api.exceptions import ApiError
 
 from .choices import SEVERITY_RANK, AlarmState, EventKind
-from .models import Alarm, AlarmEvent, AlarmRule
+from .models import Alarm, AlarmEvent, AlarmRule, Webhook
+from .webhook_transport import address_allowed
 
 NOTIFYING = {
     EventKind.TRIGGERED: "opened",
@@ -268,7 +276,19 @@ def alarm_comment(*, alarm: Alarm, by, comment: str) -> AlarmEvent:
         return _record(alarm, EventKind.COMMENT, actor=by, comment=comment, before=alarm.state)
 
 
-def alarm_assign(*, alarm: Alarm, by, assignee, comment: str = "") -> Alarm:
+def alarm_assignee_of(*, alarm: Alarm, assignee_id: int | None):
+    """The account an alarm may be assigned to: an active user who can see the alarm's plant
+    (``None`` unassigns). Anything else is a ``ValidationError`` on ``assignee_id``."""
+    if assignee_id is None:
+        return None
+    assignee = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
+    if assignee is None or PlantAction.VIEW not in plant_actions_for(assignee, alarm.plant):
+        raise ValidationError({"assignee_id": ["The assignee must be a user who can see this plant."]})
+    return assignee
+
+
+def alarm_assign(*, alarm: Alarm, by, assignee_id: int | None, comment: str = "") -> Alarm:
+    assignee = alarm_assignee_of(alarm=alarm, assignee_id=assignee_id)
     with transaction.atomic():
         alarm = _locked(alarm)
         _require_open(alarm)
@@ -278,6 +298,13 @@ def alarm_assign(*, alarm: Alarm, by, assignee, comment: str = "") -> Alarm:
             data={"assigneeId": assignee.pk if assignee else None},
         )  # fmt: skip
         return alarm
+
+
+def alarm_delete(*, alarm: Alarm, by) -> None:
+    """Alarm history is an audit record: only platform admins delete alarms."""
+    if not is_platform_admin(by):
+        raise PlantPermissionDenied(message="Only platform admins delete alarms.")
+    alarm.delete()
 
 
 def alarm_update(*, alarm: Alarm, by, data: dict) -> Alarm:
@@ -413,3 +440,45 @@ def alarm_rules_create_defaults(*, plant) -> list[AlarmRule]:
     if AlarmRule.objects.filter(plant=plant, is_default=True).exists():
         return []
     return AlarmRule.objects.bulk_create(AlarmRule(plant=plant, is_default=True, **spec) for spec in DEFAULT_RULES)
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` may not be a webhook target, or ``None``: https only, a public host. A name
+    is checked where it matters, when sending (resolved then, public addresses only, no
+    redirects); resolving it here too would tell callers which internal names exist."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return "Webhook URLs must use https://."
+    host = (parts.hostname or "").strip("[]").lower()
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return "Webhook URLs must point to a public host."
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    return None if address_allowed(address) else "Webhook URLs must point to a public host."
+
+
+@transaction.atomic
+def webhook_create(*, by, plant_id: int, url: str, name: str = "", min_severity: str | None = None) -> Webhook:
+    """A plant webhook; needs ``manage_keys`` on the plant (re-checked under lock)."""
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_KEYS, lock=True)
+    problem = webhook_url_problem(url)
+    if problem:
+        raise ValidationError({"url": [problem]})
+    fields = {"min_severity": min_severity} if min_severity else {}
+    return Webhook.objects.create(plant=plant, created_by=by, name=name, url=url, **fields)
+
+
+def webhook_of(*, plant, webhook_id: int) -> Webhook:
+    """Webhook ``webhook_id`` of ``plant`` (a plant already looked up for the caller)."""
+    webhook = Webhook.objects.filter(pk=webhook_id, plant=plant).first()
+    if webhook is None:
+        raise ApiError("Webhook not found.", code="not_found", status_code=404)
+    return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, by, plant_id: int, webhook_id: int) -> None:
+    plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_KEYS, lock=True)
+    webhook_of(plant=plant, webhook_id=webhook_id).delete()

@@ -1,22 +1,20 @@
-"""Receivers: default rules for new plants; evaluation after each committed ingest."""
+"""Receivers: default rules for new plants (``plants.hooks.plant_created``, sent by every way of
+creating a plant: ``plant_create``, an import, the admin); evaluation after each committed ingest."""
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from plants.models import Plant
+from plants.hooks import plant_created
 from telemetry.signals import readings_stored
 
 from .evaluation_tasks import alarms_evaluate_devices
+from .services import alarm_rules_create_defaults
 
 
-@receiver(post_save, sender=Plant, dispatch_uid="alarms_default_rules")
-def _plant_created(sender, instance, created, raw=False, **kwargs):
-    if created and not raw:
-        from .services import alarm_rules_create_defaults
-
-        alarm_rules_create_defaults(plant=instance)
+@receiver(plant_created, dispatch_uid="alarms_default_rules")
+def _plant_created(sender, plant, **kwargs):
+    alarm_rules_create_defaults(plant=plant)
 
 
 @receiver(readings_stored, dispatch_uid="alarms_evaluate_after_ingest")

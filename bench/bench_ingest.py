@@ -146,7 +146,7 @@ def build_plant(owner, name: str, code: str) -> tuple[int, list[int], str]:
     from solarhub.testing.personas import make_plant
     from telemetry.services import ingest_key_create
 
-    plant = make_plant(name=name, owner=owner, plant_code=code)  # post_save gives it the default rule set
+    plant = make_plant(name=name, owner=owner, plant_code=code)  # plant_created gives it the default rule set
     if AlarmRule.objects.filter(plant=plant, is_default=True, enabled=True).count() != len(DEFAULT_RULES):
         raise SystemExit(f"{name}: the plant did not get the default alarm rules")
     Device.objects.bulk_create(

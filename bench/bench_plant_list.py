@@ -88,6 +88,7 @@ def build_data() -> str:
     from accounts.choices import UserType
     from accounts.services import user_create
     from plants.choices import DeviceType, PlantRole, PlantStatus
+    from plants.hooks import plant_created_send
     from plants.models import Device, Plant
     from plants.services import membership_grant, plant_memberships_sync
 
@@ -121,6 +122,7 @@ def build_data() -> str:
             surface_tilt=20.0,
             surface_azimuth=180.0,
         )
+        plant_created_send(plant=plant)  # as plant_create does (the default alarm rules)
         plant_memberships_sync(plant=plant)
         plants.append(plant)
     device_types = [DeviceType.INVERTER, DeviceType.METER, DeviceType.WEATHER_STATION, DeviceType.LOGGER]

@@ -1,4 +1,4 @@
-"""Forecasts for the demo plants (called by ``solarhub.demo`` at the end of ``seed_demo``).
+"""Forecasts for the demo plants (called by ``demo.seed`` at the end of ``seed_demo``).
 
 Idempotent: a forecast of the same plant, horizon, source and date made by the system is not
 made twice. Tomorrow's day-ahead and the coming week (clear sky), the next 12 months (TMY), and

@@ -22,6 +22,7 @@ from accounts.choices import UserType
 from solarhub.admin import PlatformAdminPermissions, ReadOnlyPlatformAdmin
 
 from .choices import PARENT_TYPES, DeviceType, PlantRole
+from .hooks import plant_created_send, plant_model_readiness
 from .models import (
     DATASHEETS,
     BessDatasheet,
@@ -163,8 +164,6 @@ class PlantAdmin(PlatformAdminPermissions, admin.ModelAdmin):
     @admin.display(description="Model readiness")
     def model_readiness(self, obj: Plant) -> str:
         """The same check the forecasts apply (``plant_model_readiness``), after saving."""
-        from forecasting.selectors import plant_model_readiness
-
         if obj.pk is None:
             return "Save the plant to check it."
         readiness = plant_model_readiness(plant=obj)
@@ -197,6 +196,8 @@ class PlantAdmin(PlatformAdminPermissions, admin.ModelAdmin):
         before = Plant.objects.filter(pk=obj.pk).values("owner_id", "installer_id").first() if change else None
         obj._handover_before = before or {"owner_id": None, "installer_id": None}
         super().save_model(request, obj, form, change)
+        if not change:
+            plant_created_send(plant=obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -1,6 +1,6 @@
 """django-filter FilterSets of the plants app. Names are snake_case (the middleware delivers the
 SPA's ``?plantId`` as ``plant_id``; solarhub/api/filters.py). ``status`` is the *live* status the
-lists show (telemetry.live), filtered in SQL on the same annotations, not the stored column."""
+lists show (plants.live), filtered in SQL on the same annotations, not the stored column."""
 
 from datetime import datetime
 
@@ -9,9 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from solarhub.api.params import IdFilter
-from telemetry.live import DEVICE_STATUS_VALUES, FAULT_STATUS_CODE, ONLINE_WINDOW
 
 from .choices import DeviceType, PlantStatus
+from .live import DEVICE_STATUS_VALUES, FAULT_STATUS_CODE, ONLINE_WINDOW
 from .models import Device, Plant
 
 
@@ -34,7 +34,7 @@ class PlantFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_status(self, queryset, name, value):
-        # telemetry.live.plant_live: maintenance (stored) wins; else online when any device
+        # plants.live.plant_live: maintenance (stored) wins; else online when any device
         # reported within the window (live_last_update annotated by plant_live_annotate).
         maintenance = Q(status=PlantStatus.MAINTENANCE)
         if value == PlantStatus.MAINTENANCE:
@@ -64,7 +64,7 @@ class DeviceFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_status(self, queryset, name, value):
-        # telemetry.live.device_live on the annotations of device_live_annotate: offline when
+        # plants.live.device_live on the annotations of device_live_annotate: offline when
         # nothing arrived within the window; else fault on SunSpec status 7; else online.
         fresh = Q(live_last_communication__gte=_fresh_since())
         fault = Q(live_status_code=FAULT_STATUS_CODE)

@@ -11,10 +11,10 @@ from django.db.models.functions import Coalesce
 
 from accounts.choices import UserType
 from solarhub.db import hot_cursor
-from telemetry.live import device_live_annotate, plant_live_annotate
 
 from .access import PlantAction, is_platform_admin, plant_actions_for
 from .exceptions import DeviceNotFound, PlantNotFound, PlantPermissionDenied
+from .live import device_live_annotate, plant_live_annotate
 from .models import Device, Plant
 from .querysets import plant_reach_q, restrict_to_plants
 
@@ -146,7 +146,7 @@ def device_visible_get(*, user, device_id: int) -> VisibleDevice:
 
 
 def plant_list_visible_to(user) -> QuerySet[Plant]:
-    """Plants with their device count and live figures (``telemetry.live.plant_live_annotate``:
+    """Plants with their device count and live figures (``plants.live.plant_live_annotate``:
     correlated subqueries over the latest values), in one query — no N+1 however many plants."""
     # Filter Plant directly rather than ``id IN (SELECT id FROM plant …)``: that self-join made
     # PostgreSQL scan and sort the whole plant table twice per request (profiled on 500 plants).
@@ -171,7 +171,7 @@ _DATASHEET_RELATIONS = (
 
 def device_list_visible_to(user, *, with_datasheets: bool = False, with_live: bool = False) -> QuerySet[Device]:
     """Devices of the plants ``user`` may see; ``with_live`` adds the live facts the list
-    serializers show (``telemetry.live.device_live_annotate``) in the same query."""
+    serializers show (``plants.live.device_live_annotate``) in the same query."""
     queryset = devices_visible_to(user)
     if with_datasheets:
         queryset = queryset.select_related(*_DATASHEET_RELATIONS)

@@ -20,6 +20,8 @@ from accounts.choices import UserType
 
 from .access import PlantAction, is_platform_admin, may_create_plants, may_transfer_ownership, user_can
 from .choices import GRANTABLE_ROLES, PARENT_TYPES, PlantEventKind, PlantRole
+from .exceptions import PlantPermissionDenied
+from .hooks import devices_deleting, plant_created_send, plant_handed_over_send
 from .models import DATASHEETS, Device, PanelSpec, Plant, PlantEvent, PlantInvitation, PlantMembership
 from .selectors import plant_get_for
 
@@ -82,9 +84,7 @@ def plant_create(*, by, data: dict[str, Any]) -> Plant:
     ``forecasting.selectors.plant_model_readiness`` says what the plant model still lacks (the
     features that need the model refuse with PLANT_CONFIG_INVALID naming those fields)."""
     if not may_create_plants(by):
-        from rest_framework.exceptions import PermissionDenied
-
-        raise PermissionDenied("Only installers and plant administrators can create plants.")
+        raise PlantPermissionDenied(message="Only installers and plant administrators can create plants.")
     data = dict(data)
     if not is_platform_admin(by):
         if data.get("installer") not in (None, by):
@@ -99,6 +99,7 @@ def plant_create(*, by, data: dict[str, Any]) -> Plant:
     _check_installer(plant.installer)
     _full_clean(plant)
     plant.save()
+    plant_created_send(plant=plant)
     plant_memberships_sync(plant=plant)
     plant_handover_record(plant=plant, by=by, previous_owner_id=None, previous_installer_id=None, via="create")
     return plant
@@ -165,22 +166,6 @@ def plant_event_record(
     )
 
 
-def _ingest_keys_revoke_all(*, plant: Plant, by) -> int:
-    """Revoke every active ingest key of the plant through the telemetry service (which re-checks
-    ``by``'s key right on the plant, inside this transaction). A management command has no
-    account to check: the operator at the shell revokes them directly."""
-    from telemetry.models import IngestKey
-    from telemetry.services import ingest_key_revoke
-
-    active = IngestKey.objects.filter(plant_id=plant.pk, revoked_at__isnull=True)
-    if _actor(by) is None:
-        return active.update(revoked_at=timezone.now())
-    key_ids = list(active.values_list("id", flat=True))
-    for key_id in key_ids:
-        ingest_key_revoke(by=by, plant_id=plant.pk, key_id=key_id)
-    return len(key_ids)
-
-
 def plant_handover_record(
     *, plant: Plant, by, previous_owner_id: int | None, previous_installer_id: int | None, via: str = "update"
 ) -> PlantEvent | None:
@@ -198,7 +183,7 @@ def plant_handover_record(
         return None
     # Keys are rotated when somebody loses the plant; a first owner or installer takes nothing
     # from anyone (the installer's loggers of a plant that had no owner keep pushing).
-    revoked = _ingest_keys_revoke_all(plant=plant, by=by) if any(before for _, before, _ in changes) else 0
+    revoked = plant_handed_over_send(plant=plant, by=_actor(by)) if any(before for _, before, _ in changes) else 0
     if previous_owner_id != plant.owner_id:
         PlantInvitation.objects.filter(plant=plant, role=PlantRole.OWNER, accepted_at__isnull=True).delete()
     owner_event = None
@@ -218,10 +203,8 @@ def plant_handover_record(
 
 @transaction.atomic
 def plant_delete(*, by, plant_id: int) -> None:
-    from telemetry.services import readings_purge
-
     plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.DELETE_PLANT, lock=True)
-    readings_purge(device_ids=list(plant.devices.values_list("id", flat=True)))
+    devices_deleting.send(sender=Device, device_ids=list(plant.devices.values_list("id", flat=True)))
     plant.delete()
 
 
@@ -583,10 +566,8 @@ def device_update(*, by, device: Device, data: dict[str, Any], datasheet: dict[s
 
 @transaction.atomic
 def device_delete(*, by, device: Device) -> None:
-    from telemetry.services import readings_purge
-
     plant_get_for(user=by, plant_id=device.plant_id, action=PlantAction.MANAGE_DEVICES, lock=True)
-    readings_purge(device_ids=[device.pk])
+    devices_deleting.send(sender=Device, device_ids=[device.pk])
     device.delete()
 
 

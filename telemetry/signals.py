@@ -6,3 +6,17 @@ from django.dispatch import Signal
 
 # kwargs: device_ids (set[int]), metric_ids (set[int]), ts_min, ts_max (aware datetimes)
 readings_stored = Signal()
+
+
+def on_plant_handed_over(sender, plant, by, **kwargs) -> int:
+    """``plants.hooks.plant_handed_over``: the previous people's loggers stop pushing."""
+    from .services import ingest_keys_revoke_all
+
+    return ingest_keys_revoke_all(plant=plant, by=by)
+
+
+def on_devices_deleting(sender, device_ids, **kwargs) -> None:
+    """``plants.hooks.devices_deleting``: the raw readings go with their devices."""
+    from .services import readings_purge
+
+    readings_purge(device_ids=device_ids)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -14,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from plants.access import PlantAction, is_platform_admin, plant_actions_for
+from plants.access import PlantAction
 from plants.selectors import plant_get_for
 from solarhub.api.scoping import PlantScopedViewSet
 
@@ -96,10 +95,7 @@ class AlarmViewSet(PlantScopedViewSet):
         raise exceptions.MethodNotAllowed(request.method)
 
     def destroy(self, request, *args, **kwargs):
-        alarm = self.get_object()
-        if not is_platform_admin(request.user):
-            raise exceptions.PermissionDenied("Only platform admins delete alarms.")
-        alarm.delete()
+        services.alarm_delete(alarm=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=CommentSerializer, responses=AlarmSerializer)
@@ -141,15 +137,10 @@ class AlarmViewSet(PlantScopedViewSet):
     def assign(self, request, pk=None):
         alarm = self.get_object()
         body = _valid(AssignSerializer, request)
-        assignee = None
-        if body["assignee_id"] is not None:
-            assignee = get_user_model().objects.filter(pk=body["assignee_id"], is_active=True).first()
-            if assignee is None or PlantAction.VIEW not in plant_actions_for(assignee, alarm.plant):
-                raise exceptions.ValidationError(
-                    {"assignee_id": ["The assignee must be a user who can see this plant."]}
-                )
         return self._done(
-            services.alarm_assign(alarm=alarm, by=request.user, assignee=assignee, comment=body["comment"])
+            services.alarm_assign(
+                alarm=alarm, by=request.user, assignee_id=body["assignee_id"], comment=body["comment"]
+            )
         )
 
     @extend_schema(responses=AlarmEventSerializer(many=True))

@@ -10,23 +10,19 @@ lists show a masked hint. Members without ``manage_keys`` see only the URL's sch
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from plants.access import PlantAction, plant_actions_for
-from plants.models import Plant
-from plants.selectors import plant_get_for
 from solarhub.api.scoping import PlantScopedAPIView
 
+from .. import services
 from ..choices import Severity
 from ..models import Webhook
 from ..notifications import webhook_test
-from ..webhook_transport import address_allowed
 
 
 def _secret_hint(secret: str) -> str:
@@ -70,21 +66,9 @@ class WebhookCreateSerializer(serializers.Serializer):
     min_severity = serializers.ChoiceField(choices=Severity.choices, required=False, default=Severity.LOW)
 
     def validate_url(self, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https":
-            raise serializers.ValidationError("Webhook URLs must use https://.")
-        host = (parts.hostname or "").strip("[]").lower()
-        if host in ("localhost", "") or host.endswith(".localhost"):
-            raise serializers.ValidationError("Webhook URLs must point to a public host.")
-        try:
-            address = ipaddress.ip_address(host.split("%", 1)[0])
-        except ValueError:
-            # A name: checked where it matters, when sending (resolved then, public addresses
-            # only, no redirects). Resolving it here too would tell callers which internal
-            # names exist.
-            return value
-        if not address_allowed(address):
-            raise serializers.ValidationError("Webhook URLs must point to a public host.")
+        problem = services.webhook_url_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
 
@@ -95,13 +79,6 @@ class WebhookTestResultSerializer(serializers.Serializer):
 
 
 _MANAGE = PlantAction.MANAGE_KEYS
-
-
-def _webhook_of(plant: Plant, webhook_id: int) -> Webhook:
-    webhook = Webhook.objects.filter(pk=webhook_id, plant=plant).first()
-    if webhook is None:
-        raise exceptions.NotFound("Webhook not found.")
-    return webhook
 
 
 @extend_schema(tags=["alarms"])
@@ -121,9 +98,7 @@ class WebhookListView(PlantScopedAPIView):
     def post(self, request, plant_id: int):
         serializer = WebhookCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            plant = plant_get_for(user=request.user, plant_id=plant_id, action=_MANAGE, lock=True)
-            webhook = Webhook.objects.create(plant=plant, created_by=request.user, **serializer.validated_data)
+        webhook = services.webhook_create(by=request.user, plant_id=plant_id, **serializer.validated_data)
         return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
 
@@ -132,7 +107,7 @@ class WebhookDetailView(PlantScopedAPIView):
     plant_actions = {"DELETE": _MANAGE}
 
     def delete(self, request, plant_id: int, webhook_id: int):
-        _webhook_of(self.plant, webhook_id).delete()
+        services.webhook_delete(by=request.user, plant_id=self.plant.pk, webhook_id=webhook_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -145,5 +120,5 @@ class WebhookTestView(PlantScopedAPIView):
     plant_actions = {"POST": _MANAGE}
 
     def post(self, request, plant_id: int, webhook_id: int):
-        result = webhook_test(webhook=_webhook_of(self.plant, webhook_id))
+        result = webhook_test(webhook=services.webhook_of(plant=self.plant, webhook_id=webhook_id))
         return Response(WebhookTestResultSerializer(result).data)

@@ -8,10 +8,7 @@ posting forecasts), re-checked with ``lock=True`` inside the transaction.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,18 +17,14 @@ from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 
 from forecasting import selectors, services
-from forecasting.choices import WeatherSource
 from forecasting.filters import ForecastFilter
-from forecasting.jobs import FORECAST_RUN
-from forecasting.windows import forecast_window
+from forecasting.jobs import forecast_run_request
 from plants.access import PlantAction
 from plants.selectors import plant_get_for
-from solarhub.api.exceptions import ApiError
 from solarhub.api.params import time_param
 from solarhub.api.schema import ErrorSerializer
 from solarhub.api.scoping import PlantScopedAPIView
 from solarhub.jobs.api.serializers import JobAcceptedSerializer, job_accepted_body
-from solarhub.jobs.services import job_enqueue
 
 from .serializers import (
     AccuracyQuerySerializer,
@@ -90,11 +83,6 @@ class ForecastDetailView(generics.RetrieveAPIView):
         return selectors.forecast_list_visible_to(self.request.user).select_related(None)
 
 
-def _unique_key(plant_id: int, data: dict) -> str:
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return f"{FORECAST_RUN}:{plant_id}:{digest}"
-
-
 @extend_schema(tags=["predicted-generation"])
 class ForecastRunView(PlantScopedAPIView):
     """Start a forecast run (a job): 202 ``{id, status, statusUrl}``; the finished job's
@@ -107,36 +95,14 @@ class ForecastRunView(PlantScopedAPIView):
         payload = ForecastRunSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        with transaction.atomic():
-            plant = plant_get_for(user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE, lock=True)
-            weather = data.get("weather")
-            services.forecast_params_check(horizon=data["horizon"], source=data["source"], weather=weather)
-            model = services.plant_model_build(plant=plant)
-            if weather:  # posted weather is checked now: a 400 here, not a failed job later
-                window = forecast_window(
-                    horizon=data["horizon"], tz=ZoneInfo(plant.timezone), start=data.get("start"), now=timezone.now()
-                )
-                services.model_weather(model=model, window=window, source=data["source"], weather=weather)
-            if data["source"] == WeatherSource.SMART_PERSISTENCE and (
-                services.clear_sky_index_latest(plant=plant, model=model, at=timezone.now()) is None
-            ):
-                raise ApiError(
-                    "Smart persistence needs measured AC power from the last day with the sun up; the plant has none.",
-                    code="no_recent_actuals",
-                )
-            params = {
-                "horizon": data["horizon"],
-                "source": data["source"],
-                "start": data["start"].isoformat() if data.get("start") else None,
-                "weather": weather,
-            }
-            job, _created = job_enqueue(
-                kind=FORECAST_RUN,
-                requested_by=request.user,
-                plant=plant,
-                params=params,
-                unique_key=_unique_key(plant.pk, params),
-            )
+        job, _created = forecast_run_request(
+            by=request.user,
+            plant_id=data["plant_id"],
+            horizon=data["horizon"],
+            source=data["source"],
+            start=data.get("start"),
+            weather=data.get("weather"),
+        )
         return Response(job_accepted_body(job, request), status=status.HTTP_202_ACCEPTED)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plants.choices import DeviceType, Tracking
+from plants.hooks import plant_created_send
 from plants.models import Device, InverterDatasheet, PanelSpec, Plant
 
 PANEL = {
@@ -52,6 +53,7 @@ def configured_plant(
         "albedo": 0.2,
     }
     plant = Plant.objects.create(owner=owner, installer=installer, **{**defaults, **fields})
+    plant_created_send(plant=plant)  # as plant_create does (the default alarm rules)
     plant_memberships_sync(plant=plant)
     PanelSpec.objects.create(plant=plant, **PANEL)
     for i in range(inverters):

@@ -6,6 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from plants.choices import GRANTABLE_ROLES, DeviceType, PlantEventKind, PlantRole, PlantStatus
+from plants.hooks import plant_model_readiness
+from plants.live import DEVICE_STATUS_VALUES, DeviceLive, PlantLive, device_live, plant_live
 from plants.models import (
     DATASHEETS,
     BessDatasheet,
@@ -22,7 +24,6 @@ from plants.models import (
 )
 from solarhub.api.params import datetime_from_text
 from solarhub.api.renderers import camel_key
-from telemetry.live import DEVICE_STATUS_VALUES, DeviceLive, PlantLive, device_live, plant_live
 
 
 class CoordinatesSerializer(serializers.Serializer):
@@ -64,7 +65,7 @@ def _device_live(device: Device) -> DeviceLive:
 
 class PlantListSerializer(serializers.ModelSerializer):
     """Seed 001's plant list item. Live figures come from the plant's latest telemetry values
-    (``telemetry.live``) and are null until telemetry exists."""
+    (``plants.live``, annotated by telemetry) and are null until telemetry exists."""
 
     total_capacity = serializers.FloatField(source="total_power_output_kw", read_only=True)
     current_generation = serializers.SerializerMethodField(
@@ -229,8 +230,6 @@ class PlantDetailSerializer(PlantListSerializer):
 
     @extend_schema_field(ModelReadinessSerializer)
     def get_model_readiness(self, plant) -> dict:
-        from forecasting.selectors import plant_model_readiness
-
         readiness = plant_model_readiness(plant=plant)
         readiness["missing"] = [camel_key(name) for name in readiness["missing"]]
         return readiness
@@ -286,7 +285,7 @@ DATASHEET_SERIALIZERS: dict[str, type[serializers.ModelSerializer]] = {
 
 class DeviceListSerializer(serializers.ModelSerializer):
     """Seed 001's device list item. Live figures come from the device's latest telemetry values
-    (``telemetry.live``) and are null/offline until telemetry exists."""
+    (``plants.live``, annotated by telemetry) and are null/offline until telemetry exists."""
 
     plant_id = serializers.IntegerField(read_only=True)
     status = serializers.SerializerMethodField(
@@ -308,7 +307,7 @@ class DeviceListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     # A plain string in the schema: an enum here collides with the other "status" choice sets
-    # unless ENUM_NAME_OVERRIDES names telemetry.live.DeviceStatus (settings).
+    # unless ENUM_NAME_OVERRIDES names plants.live.DeviceStatus (settings).
     @extend_schema_field(serializers.CharField(help_text=f"One of {', '.join(DEVICE_STATUS_VALUES)}."))
     def get_status(self, device) -> str:
         return _device_live(device).status

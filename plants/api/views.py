@@ -16,11 +16,11 @@ from plants.access import PlantAction, may_create_plants, may_transfer_ownership
 from plants.choices import DEVICE_GROUPS
 from plants.exceptions import PlantNotFound
 from plants.filters import DeviceFilter, PlantFilter
+from plants.live import device_live_annotate
 from plants.models import Device, PanelSpec, PlantEvent, PlantInvitation, PlantMembership
 from plants.selectors import device_list_visible_to, plant_list_visible_to
 from solarhub.api.filters import filter_list, filterset_schema_parameters
 from solarhub.api.scoping import PlantScopedViewSet
-from telemetry.live import device_live_annotate
 
 from .serializers import (
     DeviceDetailSerializer,

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from accounts.choices import UserType
 
 from ..choices import DeviceType
+from ..hooks import plant_created_send, plant_model_readiness
 from ..models import DATASHEETS, Device, PanelSpec, Plant
 from ..services import plant_code_generate, plant_handover_record, plant_memberships_sync, timezone_for
 from .base import (
@@ -215,6 +216,8 @@ def plant_config_import(*, data: dict, dry_run: bool = False) -> ImportResult:
         before = stored or {"owner_id": None, "installer_id": None}
         if changed:
             plant.save()
+        if created:
+            plant_created_send(plant=plant)
         plant_memberships_sync(plant=plant)
         # an owner or installer change by file is recorded and revokes the plant's ingest keys
         plant_handover_record(
@@ -229,8 +232,6 @@ def plant_config_import(*, data: dict, dry_run: bool = False) -> ImportResult:
                 spec.plant = plant
                 spec.save()
         write_devices(plant, devices)
-        from forecasting.selectors import plant_model_readiness
-
         result.readiness = plant_model_readiness(plant=plant)
         return result
 

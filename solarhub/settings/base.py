@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reports.apps.ReportsConfig",
     "twins.apps.TwinsConfig",
     "forecasting.apps.ForecastingConfig",
+    "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 
 MIDDLEWARE = [
@@ -359,7 +360,7 @@ SPECTACULAR_SETTINGS = {
         "RegistrableUserTypeEnum": "accounts.choices.REGISTRABLE_USER_TYPES",
         "JobStatusEnum": "solarhub.models.JobStatus",
         "PlantStatusEnum": "plants.choices.PlantStatus",
-        "DeviceStatusEnum": "telemetry.live.DeviceStatus",
+        "DeviceStatusEnum": "plants.live.DeviceStatus",
         "AlarmSeverityEnum": "alarms.choices.Severity",
         "NotificationSeverityEnum": "accounts.choices.AlarmSeverity",
     },

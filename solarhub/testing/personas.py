@@ -73,6 +73,7 @@ def anonymous():
 
 def make_plant(*, name: str, owner=None, installer=None, **fields) -> Plant:
     """A valid fixed-tilt plant with memberships synced, as the services would create it."""
+    from plants.hooks import plant_created_send
     from plants.services import plant_memberships_sync
 
     defaults = {
@@ -85,6 +86,7 @@ def make_plant(*, name: str, owner=None, installer=None, **fields) -> Plant:
         "surface_azimuth": 180.0,
     }
     plant = Plant.objects.create(name=name, owner=owner, installer=installer, **{**defaults, **fields})
+    plant_created_send(plant=plant)  # as plant_create does (the default alarm rules)
     plant_memberships_sync(plant=plant)
     return plant
 

@@ -15,7 +15,6 @@ from accounts.authentication import JWTAuthentication
 from plants.access import PlantAction
 from plants.selectors import plant_get_for, plant_ids_allowing
 from solarhub.api.exceptions import PayloadTooLarge
-from solarhub.api.params import csv_records
 from solarhub.api.parsers import IngestJSONParser
 from solarhub.api.schema import ErrorSerializer
 from solarhub.api.scoping import PlantScopedAPIView
@@ -34,8 +33,6 @@ from .serializers import (
     IngestResultSerializer,
 )
 
-_CSV_FIXED = {"timestamp", "ts", "deviceid", "device_id", "serialnumber", "serial_number", "metric", "value"}
-
 
 class CSVTextParser(BaseParser):
     media_type = "text/csv"
@@ -45,52 +42,6 @@ class CSVTextParser(BaseParser):
             return stream.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise exceptions.ParseError("CSV must be UTF-8.") from None
-
-
-def readings_from_csv(text: str) -> list[dict]:
-    """Wide (``timestamp, deviceId|serialNumber, <metric>...``) or long (``timestamp,
-    deviceId|serialNumber, metric, value``) CSV → readings. Empty cells are not given; a
-    non-numeric cell is passed through so the ingest service reports it per value."""
-    columns, rows = csv_records(text)
-    if not columns:
-        raise exceptions.ParseError("CSV has no header row.")
-    lower = {name.lower() for name in columns}
-    if not lower & {"timestamp", "ts"} or not lower & {"deviceid", "device_id", "serialnumber", "serial_number"}:
-        raise exceptions.ParseError("CSV needs a timestamp column and a deviceId or serialNumber column.")
-    long_format = {"metric", "value"} <= lower
-    readings: list[dict] = []
-    grouped: dict[tuple, dict] = {}
-    for row in rows:
-        row = {name: value.strip() for name, value in row.items()}
-        ident = {}
-        for name, target in (("deviceId", "deviceId"), ("device_id", "deviceId"), ("serialNumber", "serialNumber"),
-                             ("serial_number", "serialNumber")):  # fmt: skip
-            if row.get(name):
-                ident[target] = row[name]
-        timestamp = row.get("timestamp") or row.get("ts") or ""
-        if long_format:
-            key = (timestamp, tuple(sorted(ident.items())))
-            reading = grouped.get(key)
-            if reading is None:
-                reading = grouped[key] = {**ident, "timestamp": timestamp, "metrics": {}}
-                readings.append(reading)
-            if row.get("metric"):
-                reading["metrics"][row["metric"]] = _number(row.get("value", ""))
-        else:
-            metrics = {
-                name: _number(value) for name, value in row.items() if name.lower() not in _CSV_FIXED and value != ""
-            }
-            readings.append({**ident, "timestamp": timestamp, "metrics": metrics})
-        if len(readings) > MAX_READINGS:
-            raise PayloadTooLarge(f"At most {MAX_READINGS} readings per request.")
-    return readings
-
-
-def _number(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 @extend_schema(
@@ -129,7 +80,7 @@ class IngestView(APIView):
         data = request.data
         events = None
         if isinstance(data, str):
-            readings, plant_id = readings_from_csv(data), request.query_params.get("plantId")
+            readings, plant_id = services.readings_from_csv(data), request.query_params.get("plantId")
         elif isinstance(data, dict) and (
             isinstance(data.get("readings"), list) or isinstance(data.get("events"), list)
         ):

@@ -283,7 +283,7 @@ def test_largest_allowed_windows_answer(customer, own_plant):
 def test_realtime_power_unions_folded_rollups_with_the_dirty_tail_and_keeps_gaps_null(
     customer, own_plant, monkeypatch, inline_limit
 ):
-    monkeypatch.setattr("telemetry.live._INLINE_DIRTY", inline_limit)  # both ways of excluding dirty hours
+    monkeypatch.setattr("telemetry.live.series._INLINE_DIRTY", inline_limit)  # both ways of excluding dirty hours
     inv1, inv2 = device(own_plant, "INV-1"), device(own_plant, "INV-2")
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     dirty_bucket = hour - timedelta(hours=1) + timedelta(minutes=20)

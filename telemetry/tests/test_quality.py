@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from demo.seed import demo_seed
 from plants.choices import DeviceType
 from plants.models import Device, Plant
-from solarhub.demo import demo_seed
 from solarhub.testing.personas import api_client_for
 from telemetry.ingest import store_rows
 from telemetry.models import LatestValue

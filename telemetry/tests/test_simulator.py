@@ -15,9 +15,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from demo.seed import demo_seed
 from plants.choices import DeviceType
+from plants.hooks import plant_created_send
 from plants.models import Device, Plant
-from solarhub.demo import demo_seed
 from telemetry.models import Reading
 from telemetry.simulator import telemetry_simulate
 from telemetry.simulator.devices import FAULT, MPPT, SLEEPING
@@ -276,6 +277,7 @@ def test_a_bare_plant_without_datasheets_or_panel_spec_still_simulates():
         name="Bare", plant_code="BARE-01", latitude=48.14, longitude=11.58, timezone="Europe/Berlin",
         total_power_output_kw=23.0,
     )  # fmt: skip
+    plant_created_send(plant=plant)  # as plant_create does (the default alarm rules)
     inverter = Device.objects.create(plant=plant, type=DeviceType.INVERTER, name="Inverter", serial_number="INV-1")
     Device.objects.create(plant=plant, type=DeviceType.WEATHER_STATION, name="Sensor", serial_number="WMS-1")
     Device.objects.create(plant=plant, type=DeviceType.BESS, name="Battery", serial_number="BAT-1")

@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.seed import DEMO_TELEMETRY_DAYS, demo_seed, demo_telemetry_seed
 from solarhub import background
-from solarhub.demo import DEMO_TELEMETRY_DAYS, demo_seed, demo_telemetry_seed
 
 
 class Command(BaseCommand):

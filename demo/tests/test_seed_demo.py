@@ -18,9 +18,9 @@ from django.db.models import Count
 
 from accounts.choices import UserType
 from alarms.models import Alarm, NotificationDelivery
+from demo.seed import DEMO_USERS, demo_telemetry_seed
 from plants.choices import DeviceType, PlantRole, Tracking
 from plants.models import DATASHEETS, Device, PanelSpec, Plant, PlantMembership
-from solarhub.demo import DEMO_USERS, demo_telemetry_seed
 from solarhub.testing.personas import api_client_for
 from telemetry.models import LatestValue, Reading
 from telemetry.simulator.devices import FAULT
