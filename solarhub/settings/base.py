@@ -219,6 +219,10 @@ if JOB_HEARTBEAT_SECONDS * 2 > JOB_LEASE_SECONDS:
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1, maximum=20)
 # Raw readings older than this are dropped (whole monthly partitions); rollups are kept.
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 730, minimum=1)
+# Digital twins: versions kept per twin (each save keeps its scene; at least 20) and the size
+# bound of one scene (objects; panels included).
+TWIN_VERSIONS_KEPT = env_int("TWIN_VERSIONS_KEPT", 20, minimum=20, maximum=1000)
+TWIN_MAX_OBJECTS = env_int("TWIN_MAX_OBJECTS", 100_000, minimum=100, maximum=1_000_000)
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
