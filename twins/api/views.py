@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -129,7 +129,7 @@ class DigitalTwinViewSet(PlantScopedViewSet):
     def perform_content_negotiation(self, request, force=False):
         try:
             return super().perform_content_negotiation(request, force=force)
-        except exceptions.NotFound as exc:  # ?format= names no renderer of this route
+        except (exceptions.NotFound, Http404) as exc:  # ?format= names no renderer of this route
             if force:
                 raise
             raise exceptions.ValidationError({"format": ["glb or gltf on /gltf; not taken elsewhere."]}) from exc
