@@ -30,7 +30,16 @@ class DigitalTwinVersionInline(PlatformAdminPermissions, admin.TabularInline):
 
 @admin.register(DigitalTwin)
 class DigitalTwinAdmin(PlatformAdminPermissions, admin.ModelAdmin):
-    list_display = ["__str__", "plant", "version", "version_count", "panel_count", "object_count", "updated_at", "viewer"]
+    list_display = [
+        "__str__",
+        "plant",
+        "version",
+        "version_count",
+        "panel_count",
+        "object_count",
+        "updated_at",
+        "viewer",
+    ]
     list_filter = ["plant"]
     list_select_related = ["plant"]
     search_fields = ["name", "plant__name", "plant__plant_code"]

@@ -1,14 +1,14 @@
 """``twin_generate``: the plant's scene built from what the registry already knows.
 
 Frame (stored once in ``scene.metadata.frame``): metres, a local east-north-up frame centred on
-the panel field, in three.js/glTF axes — x = east, y = up, z = south (−north). Angles are radians,
+the panel field, in three.js/glTF axes — x = east, y = up, z = south (-north). Angles are radians,
 Euler order XYZ (three.js's default). A box's ``dimensions`` are its extents along its own axes:
 ``length`` along x, ``height`` along y, ``width`` along z (three.js ``BoxGeometry(length,
 height, width)``, as seed 000's script); ``position`` is its centre.
 
 Layout, from the registry:
 
-* module: the plant's (first) panel spec, ``dimension_length_mm`` × ``dimension_width_mm`` ×
+* module: the plant's (first) panel spec, ``dimension_length_mm`` x ``dimension_width_mm`` x
   ``dimension_depth_mm``, mounted in portrait, one module high (1P): the module's length runs up
   the slope (fixed) or across the axis (tracker), so the collector width is the module length;
 * strings of ``panel_per_string`` modules, ``string_per_row`` strings end to end per row,

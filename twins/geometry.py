@@ -3,7 +3,7 @@
 :func:`twin_meshes` is what every consumer uses — the glTF export (:mod:`twins.export`) and the
 shadow analysis that ray-casts against it — so the web and the analysis see the same geometry.
 Objects of the same shape and size share one local mesh (a module is one mesh for 20,000
-panels); each object keeps its 4×4 transform and metadata. :meth:`TwinMeshes.world` merges
+panels); each object keeps its 4x4 transform and metadata. :meth:`TwinMeshes.world` merges
 objects into one world-space mesh with a face → object index, the form a ray caster wants.
 
 Frame: the scene's (x = east, y = up, z = south, metres; see ``twins.generation.FRAME``), which is

@@ -74,7 +74,9 @@ export default function DigitalTwinScene() {
   return (
     <Canvas shadows style={{ width: '100%', height: '100%' }}>
       <color attach="background" args={[ENVIRONMENT.background]} />
-      {ENVIRONMENT.fog && <fog attach="fog" args={[ENVIRONMENT.fog.color, ENVIRONMENT.fog.near, ENVIRONMENT.fog.far]} />}
+      {ENVIRONMENT.fog && (
+        <fog attach="fog" args={[ENVIRONMENT.fog.color, ENVIRONMENT.fog.near, ENVIRONMENT.fog.far]} />
+      )}
       <PerspectiveCamera makeDefault position={CAMERA.position} fov={CAMERA.fov} near={CAMERA.near} far={CAMERA.far} />
       <OrbitControls target={CAMERA.target} makeDefault />
       {LIGHTS.map((light, i) => <Light key={i} light={light} />)}

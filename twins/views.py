@@ -2,9 +2,9 @@
 from the API with three.js (vendored in ``twins/static/twins/vendor``, no CDN) and shows it
 with orbit controls and a legend.
 
-Signed in by session (the Django admin's or allauth's ``/accounts/login/``) — or a bearer token,
-as the API — the page and the GLB it fetches (same origin, the session cookie) are scoped like the API — a twin of a plant you
-cannot see is a 404; anonymous visitors are sent to the sign-in page.
+Signed in by session (the Django admin's or allauth's ``/accounts/login/``), or by a bearer token
+as the API is: the page and the GLB it fetches (same origin, the session cookie) are scoped like
+the API, a twin of a plant you cannot see is a 404; anonymous visitors go to the sign-in page.
 """
 
 from __future__ import annotations

@@ -48,12 +48,12 @@ class Browser:
             "about:blank",
         ]
         # the child reads commands on fd 3 and writes answers on fd 4
-        self.process = subprocess.Popen(  # noqa: S603 -- a fixed argument list
+        self.process = subprocess.Popen(
             args,
             pass_fds=(3, 4),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_pipes_to_3_and_4(to_browser_r, from_browser_w),  # noqa: PLW1509
+            preexec_fn=_pipes_to_3_and_4(to_browser_r, from_browser_w),
         )
         os.close(to_browser_r)
         os.close(from_browser_w)

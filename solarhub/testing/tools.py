@@ -35,7 +35,16 @@ def esbuild() -> str:
     if not found and not local.exists() and shutil.which("npm"):
         TOOLS_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(TOOLS_DIR), f"esbuild@{ESBUILD_VERSION}"],
+            [
+                "npm",
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(TOOLS_DIR),
+                f"esbuild@{ESBUILD_VERSION}",
+            ],
             capture_output=True,
             timeout=300,
             check=False,

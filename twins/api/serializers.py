@@ -17,7 +17,8 @@ class DigitalTwinListSerializer(serializers.ModelSerializer):
     class Meta:
         model = DigitalTwin
         fields = [
-            "id", "plant_id", "name", "version", "object_count", "panel_count", "viewer_url", "created_at", "updated_at",
+            "id", "plant_id", "name", "version", "object_count", "panel_count", "viewer_url",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -46,9 +47,12 @@ class DigitalTwinUpdateSerializer(serializers.Serializer):
     twin_data = serializers.JSONField(required=True)
 
     def validate(self, attrs):
-        if "plant_id" in self.initial_data and self.instance is not None:
-            if self.initial_data["plant_id"] != self.instance.plant_id:
-                raise serializers.ValidationError({"plant_id": ["A twin stays with its plant."]})
+        if (
+            "plant_id" in self.initial_data
+            and self.instance is not None
+            and self.initial_data["plant_id"] != self.instance.plant_id
+        ):
+            raise serializers.ValidationError({"plant_id": ["A twin stays with its plant."]})
         return attrs
 
 

@@ -76,9 +76,15 @@ MATRIX = [
     ),
     Route("api:digital-twin-detail", "DELETE", lambda w, t: f"/api/digital-twins/{_twin(w, t)}", *_change(204)),
     Route(
-        "api:digital-twin-versions", "GET", lambda w, t: f"/api/digital-twins/{_twin(w, t)}/versions", SEE_OWN, SEE_OTHER
+        "api:digital-twin-versions",
+        "GET",
+        lambda w, t: f"/api/digital-twins/{_twin(w, t)}/versions",
+        SEE_OWN,
+        SEE_OTHER,
     ),
-    Route("api:digital-twin-script", "GET", lambda w, t: f"/api/digital-twins/{_twin(w, t)}/script", SEE_OWN, SEE_OTHER),
+    Route(
+        "api:digital-twin-script", "GET", lambda w, t: f"/api/digital-twins/{_twin(w, t)}/script", SEE_OWN, SEE_OTHER
+    ),
     Route("api:digital-twin-gltf", "GET", lambda w, t: f"/api/digital-twins/{_twin(w, t)}/gltf", SEE_OWN, SEE_OTHER),
     Route(
         "api:plant-digital-twin-generate",
