@@ -206,7 +206,7 @@ def _rooftop() -> DemoPlant:
             "total_power_output_kw": 100.8, "no_of_inverters": 2, "no_of_panels": 240, "panel_per_string": 20,
             "string_per_row": 2, "string_per_inverter": 6, "power_output_per_inverter_kw": 50.0,
             "power_output_per_panel_kw": 0.42, "total_area_m2": 468.7,
-            "tracking": Tracking.FIXED, "surface_tilt": 20.0, "surface_azimuth": 180.0,
+            "tracking": Tracking.FIXED, "surface_tilt": 20.0, "surface_azimuth": 180.0, "gcr": 0.5,
             "system_losses_pct": 14.0, "albedo": 0.2,
         },
     )  # fmt: skip
@@ -356,6 +356,10 @@ def demo_seed() -> DemoOutcome:
     users = _seed_users()
     installer = get_user_model().objects.get(username=DEMO_INSTALLER)
     plants = [_seed_plant(demo, installer) for demo in DEMO_PLANTS]
+    # Digital twins of the rooftop (with its parapet and chimney) and the farm: twins.demo.
+    from twins.demo import demo_twins_seed
+
+    demo_twins_seed(by=installer)
     return DemoOutcome(users=users, plants=plants)
 
 

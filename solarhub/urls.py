@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from solarhub import health
 from solarhub.api.errors import NOT_FOUND_URL_NAME, not_found_view
 from solarhub.jobs.api import views as job_views
+from twins.views import twin_viewer
 
 jobs_patterns = [
     path("jobs", job_views.JobListView.as_view(), name="job-list"),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("health/ready", health.ReadyView.as_view(), name="health-ready"),
     path("health/detailed", health.DetailedView.as_view(), name="health-detailed"),
     path("admin/", admin.site.urls),
+    path("twins/<int:pk>/view", twin_viewer, name="twin-viewer"),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -24,6 +24,7 @@ from plants.models import DATASHEETS, Device, PanelSpec, Plant, PlantMembership
 from solarhub.testing.personas import api_client_for
 from telemetry.models import LatestValue, Reading
 from telemetry.simulator.devices import FAULT
+from twins.models import DigitalTwin
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +250,20 @@ def test_seed_demo_simulates_a_week_of_telemetry_and_then_adds_only_what_is_miss
         latest = LatestValue.objects.filter(device__plant=plant).order_by("-ts").values_list("ts", flat=True)[0]
         assert latest <= later
     assert all(item.result is None for item in demo_telemetry_seed(now=later, fold=False).plants)
+
+
+def test_the_demo_rooftop_and_farm_get_generated_twins(seeded):
+    twins = {twin.plant.plant_code: twin for twin in DigitalTwin.objects.select_related("plant")}
+    assert set(twins) == {ROOFTOP, FARM}
+    roof, farm = twins[ROOFTOP], twins[FARM]
+    assert roof.panel_count == Plant.objects.get(plant_code=ROOFTOP).no_of_panels == 240
+    assert farm.panel_count == Plant.objects.get(plant_code=FARM).no_of_panels
+    obstacles = [o for o in roof.twin_data["scene"]["objects"] if o["type"] == "structure"]
+    kinds = sorted(o["metadata"]["kind"] for o in obstacles)
+    assert kinds == ["chimney", "parapet", "parapet", "parapet", "parapet"]
+    versions = {code: twin.version for code, twin in twins.items()}
+    _seed_registry()  # a re-run leaves the twins alone
+    assert {t.plant.plant_code: t.version for t in DigitalTwin.objects.select_related("plant")} == versions
+    demo = api_client_for(_user("demo"))
+    assert demo.get(f"/api/digital-twins/{roof.pk}/gltf").status_code == 200
+    assert api_client_for(_user("demo2")).get(f"/api/digital-twins/{roof.pk}").status_code == 404

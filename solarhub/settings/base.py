@@ -224,6 +224,10 @@ TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 730, minimum=1)
 TELEMETRY_MAX_BODY_BYTES = env_int("TELEMETRY_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Plant-local hour at which beat makes tomorrow's day-ahead forecast of each plant.
 FORECAST_DAY_AHEAD_LOCAL_HOUR = env_int("FORECAST_DAY_AHEAD_LOCAL_HOUR", 18, minimum=0, maximum=23)
+# Digital twins: versions kept per twin (each save keeps its scene; at least 20) and the size
+# bound of one scene (objects; panels included).
+TWIN_VERSIONS_KEPT = env_int("TWIN_VERSIONS_KEPT", 20, minimum=20, maximum=1000)
+TWIN_MAX_OBJECTS = env_int("TWIN_MAX_OBJECTS", 100_000, minimum=100, maximum=1_000_000)
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

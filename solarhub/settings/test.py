@@ -44,3 +44,7 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Webhook requests (and the test endpoint's padded "delivery failed" answer) take at most this
 # long: the permission matrix calls the test endpoint of an unreachable webhook several times.
 WEBHOOK_TIMEOUT_SECONDS = 1
+
+# Static files come from the apps' static/ folders (production collects them at build time):
+# the headless-browser test of the twin viewer loads three.js from a gunicorn of these settings.
+WHITENOISE_USE_FINDERS = True

@@ -28,6 +28,7 @@ from solarhub.jobs.api.views import JobFilter
 from solarhub.models import Job, JobStatus
 from solarhub.testing.personas import api_client_for, make_plant
 from telemetry.ingest import telemetry_ingest
+from twins.filters import DigitalTwinFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,7 @@ ROUTES = {
     "/api/alarm-rules": AlarmRuleFilter,
     "/api/predicted-generation": ForecastFilter,
     "/api/jobs": JobFilter,
+    "/api/digital-twins": DigitalTwinFilter,
 }
 
 
@@ -162,8 +164,16 @@ def world(customer, installer, outsider, other_installer, plant_admin):
         "inv_fault": inv_fault, "box": box,
         "meter": meter, "inv_b": inv_b, "rules": rules, "alarm": alarm, "forecasts": forecasts, "jobs": jobs,
         "today": today, "customer": customer, "installer": installer, "outsider": outsider,
-        "other_installer": other_installer,
+        "other_installer": other_installer, "twins": _twins(a, b),
     }  # fmt: skip
+
+
+def _twins(*plants) -> dict[int, int]:
+    """A small twin on each plant: plant id → twin id."""
+    from twins.services import twin_create
+    from twins.tests.matrix import small_scene
+
+    return {plant.id: twin_create(plant=plant, by=None, twin_data=small_scene()).id for plant in plants}
 
 
 def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
@@ -231,6 +241,7 @@ def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
             ("forecastDateFrom", (today - timedelta(days=5)).isoformat(), {fc["a_day"].id, fc["b_day"].id}),
             ("forecastDateTo", (today - timedelta(days=5)).isoformat(), {fc["a_week"].id}),
         ],
+        "/api/digital-twins": [("plantId", str(b.id), {w["twins"][b.id]})],
         "/api/jobs": [
             ("status", "queued", {jobs["b_queued"].id}),
             ("kind", "forecast.run", {jobs["a_done"].id}),

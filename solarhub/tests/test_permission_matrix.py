@@ -170,6 +170,7 @@ _PLANT_IN_BODY = {
     ("api:predicted-generation-list", "POST"),
     ("api:predicted-generation-run", "POST"),
     ("api:telemetry-ingest", "POST"),
+    ("api:digital-twin-list", "POST"),
 }
 
 
