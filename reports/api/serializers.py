@@ -17,11 +17,14 @@ from reports.services import report_download_url
 MAX_RECIPIENTS = 20
 
 
-def period_check(start: date, end: date, *, start_field: str = "start", end_field: str = "end") -> None:
+KPI_MAX_DAYS = 366  # the synchronous KPI endpoint: a year per request (reports, on workers: two)
+
+
+def period_check(start: date, end: date, *, end_field: str = "end", max_days: int = MAX_DAYS) -> None:
     if end < start:
         raise serializers.ValidationError({end_field: ["end must not be before start."]})
-    if (end - start).days + 1 > MAX_DAYS:
-        raise serializers.ValidationError({end_field: [f"At most {MAX_DAYS} days (two years) per period."]})
+    if (end - start).days + 1 > max_days:
+        raise serializers.ValidationError({end_field: [f"At most {max_days} days per period."]})
 
 
 class ReportParamsSerializer(serializers.Serializer):
@@ -139,11 +142,11 @@ class DownloadQuerySerializer(serializers.Serializer):
 
 class KpiQuerySerializer(serializers.Serializer):
     start = serializers.DateField(help_text="First plant-local day.")
-    end = serializers.DateField(help_text="Last plant-local day (inclusive); at most two years after start.")
+    end = serializers.DateField(help_text="Last plant-local day (inclusive); at most 366 days from start.")
     granularity = serializers.ChoiceField(choices=Granularity.choices, default=Granularity.DAY)
 
     def validate(self, attrs):
-        period_check(attrs["start"], attrs["end"])
+        period_check(attrs["start"], attrs["end"], max_days=KPI_MAX_DAYS)
         if attrs["start"] > timezone.now().date() + timedelta(days=1):
             raise serializers.ValidationError({"start": ["start lies in the future."]})
         return attrs
