@@ -74,6 +74,7 @@ def default_notifications() -> dict:
         "webhook_url": "",
         "min_severity": "major",
         "quiet_hours": {"enabled": False, "start": "22:00", "end": "07:00"},
+        "reports": False,
     }
 
 

@@ -1,1 +1,16 @@
 """Celery tasks of the reports app: thin, take ids, call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from solarhub.celery import BaseTask
+
+
+@shared_task(base=BaseTask, name="reports.run_schedule")
+def run_schedule(report_id: int) -> int | None:
+    """Beat, at each tick of a report schedule: queue the previous period's report."""
+    from .services import report_schedule_run
+
+    report = report_schedule_run(schedule_id=report_id)
+    return report.pk if report else None

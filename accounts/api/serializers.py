@@ -252,6 +252,9 @@ class NotificationsSerializer(serializers.Serializer):
     webhook_url = _URLOrBlankField(required=False, allow_blank=True, max_length=500)
     min_severity = serializers.ChoiceField(choices=AlarmSeverity.choices, required=False)
     quiet_hours = QuietHoursSerializer(required=False)
+    reports = serializers.BooleanField(
+        required=False, help_text="E-mail me the reports of my plants when they are produced."
+    )
 
     def validate_webhook_url(self, value: str) -> str:
         if value and not value.startswith("https://"):

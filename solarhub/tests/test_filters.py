@@ -23,6 +23,8 @@ from forecasting.models import GenerationForecast
 from plants.choices import DeviceType, PlantStatus
 from plants.filters import DeviceFilter, PlantFilter
 from plants.models import Device, MeterDatasheet
+from reports.filters import ReportFilter
+from reports.models import ReportJob
 from solarhub.api.renderers import camel_key
 from solarhub.jobs.api.views import JobFilter
 from solarhub.models import Job, JobStatus
@@ -46,6 +48,7 @@ ROUTES = {
     "/api/predicted-generation": ForecastFilter,
     "/api/jobs": JobFilter,
     "/api/digital-twins": DigitalTwinFilter,
+    "/api/reports": ReportFilter,
 }
 
 
@@ -159,7 +162,13 @@ def world(customer, installer, outsider, other_installer, plant_admin):
         ),
         "b_queued": Job.objects.create(kind="report.run", plant=b, status=JobStatus.QUEUED, requested_by=plant_admin),
     }
+    reports = {
+        "a_weekly": ReportJob.objects.create(plant=a, name="W", report_type="weekly", status="completed"),
+        "a_monthly": ReportJob.objects.create(plant=a, name="M", report_type="monthly", status="pending"),
+        "b_daily": ReportJob.objects.create(plant=b, name="D", report_type="daily", status="failed"),
+    }
     return {
+        "reports": reports,
         "a": a, "b": b, "maintenance": maintenance, "quiet": quiet, "inv_online": inv_online,
         "inv_fault": inv_fault, "box": box,
         "meter": meter, "inv_b": inv_b, "rules": rules, "alarm": alarm, "forecasts": forecasts, "jobs": jobs,
@@ -247,6 +256,11 @@ def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
             ("kind", "forecast.run", {jobs["a_done"].id}),
             ("plant", str(b.id), {jobs["b_queued"].id}),
             ("plantId", str(b.id), {jobs["b_queued"].id}),
+        ],
+        "/api/reports": [
+            ("plantId", str(b.id), {w["reports"]["b_daily"].id}),
+            ("status", "pending", {w["reports"]["a_monthly"].id}),
+            ("reportType", "weekly", {w["reports"]["a_weekly"].id}),
         ],
     }
 

@@ -169,6 +169,7 @@ _PLANT_IN_BODY = {
     ("api:alarm-rule-list", "POST"),
     ("api:predicted-generation-list", "POST"),
     ("api:predicted-generation-run", "POST"),
+    ("api:report-list", "POST"),
     ("api:telemetry-ingest", "POST"),
     ("api:digital-twin-list", "POST"),
 }
