@@ -13,6 +13,7 @@ from reports.kpis import MAX_DAYS
 from reports.models import ReportJob
 from reports.scheduling import cron_of
 from reports.services import report_download_url
+from solarhub.api.scoping import VisiblePlantField
 
 MAX_RECIPIENTS = 20
 
@@ -48,7 +49,7 @@ class ReportParamsSerializer(serializers.Serializer):
 
 
 class ReportCreateSerializer(serializers.Serializer):
-    plant_id = serializers.IntegerField(min_value=1)
+    plant_id = VisiblePlantField(help_text="A plant you see; a foreign id is as unknown as a missing one (400).")
     name = serializers.CharField(max_length=128)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
     report_type = serializers.ChoiceField(choices=ReportType.choices)

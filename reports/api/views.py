@@ -74,12 +74,14 @@ class ReportViewSet(PlantScopedViewSet):
 
     @extend_schema(request=ReportCreateSerializer, responses={201: ReportSerializer})
     def create(self, request, *args, **kwargs):
-        payload = ReportCreateSerializer(data=request.data)
+        payload = ReportCreateSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         params = dict(data.get("params") or {})
         with transaction.atomic():
-            plant = plant_get_for(lock=True, user=request.user, plant_id=data["plant_id"], action=PlantAction.OPERATE)
+            plant = plant_get_for(
+                lock=True, user=request.user, plant_id=data["plant_id"].pk, action=PlantAction.OPERATE
+            )
             period = None
             if not data["schedule"]:
                 if "start" in params:
