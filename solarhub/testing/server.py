@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -37,11 +38,15 @@ def gunicorn_server(env: dict[str, str], settings_module: str = "solarhub.settin
     port = free_port()
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings_module}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    # The server's output goes to a file, never a pipe: nobody reads a pipe while the test runs,
+    # and once its 64 KB buffer is full (a fuzz run logs every 4xx) gunicorn blocks on write and
+    # stops answering — the fuzz test hung until its timeout.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- lives as long as the server, closed below
     process = subprocess.Popen(
         [gunicorn, "solarhub.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30"],
         cwd=ROOT,
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -49,7 +54,8 @@ def gunicorn_server(env: dict[str, str], settings_module: str = "solarhub.settin
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                log.seek(0)
+                output = log.read().decode(errors="replace")
                 raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{output}")
             try:
                 if http_get(f"{base}/health/live", timeout=2)[0] == 200:
@@ -67,6 +73,7 @@ def gunicorn_server(env: dict[str, str], settings_module: str = "solarhub.settin
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 # ``serve_forever`` checks for ``shutdown()`` once per poll interval (0.5 s by default): every
