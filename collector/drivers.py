@@ -16,11 +16,11 @@ import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar
 
-from .mapping import PointMap, metrics_from_models, unit_factor
+from .mapping import PointMap, clean_value, metrics_from_models, unit_factor
 from .sunspec import (
     BASE_ADDRESSES,
     COMMON,
@@ -249,7 +249,7 @@ class HttpJson(Driver):
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 continue
             factor = unit_factor(spec.get("unit"), self.catalog_units.get(key, "")) * float(spec.get("scale", 1))
-            values[key] = raw * factor
+            values[key] = clean_value(raw * factor)
         timestamp = None
         if target.timestamp_path:
             raw_ts = json_path_get(document, target.timestamp_path)
@@ -258,8 +258,9 @@ class HttpJson(Driver):
                     timestamp = datetime.fromisoformat(raw_ts)
                 except ValueError:
                     timestamp = None
-                if timestamp is not None and timestamp.tzinfo is None:
-                    timestamp = None  # a naive device clock is not trusted; the poll slot is used
+                if timestamp is not None:
+                    # A naive device clock is not trusted (the poll slot is used instead).
+                    timestamp = timestamp.astimezone(UTC) if timestamp.tzinfo is not None else None
         return ReadOutcome(values=values, timestamp=timestamp, info={"url": self.url(target)})
 
     def _get(self, target: Target) -> bytes:

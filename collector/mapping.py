@@ -86,7 +86,7 @@ def point_map_from_catalog(rows: list[tuple[str, str, str]]) -> PointMap:
     return mapping
 
 
-def _clean(value: float) -> float:
+def clean_value(value: float) -> float:
     """Scale factors are powers of ten: 4326 * 0.001 is 4.3260000000000005 in binary; keep the
     digits the device sent."""
     return float(f"{value:.12g}")
@@ -113,10 +113,10 @@ def metrics_from_models(
             unit = units.get((model.id, point))
             if 201 <= ident <= 204 and point == "W" and {"import_power", "export_power"} <= set(keys):
                 key = "import_power" if value >= 0 else "export_power"
-                out[key] = _clean(abs(value) * unit_factor(unit, mapping.units[key]))
+                out[key] = clean_value(abs(value) * unit_factor(unit, mapping.units[key]))
                 continue
             for key in keys:
-                out.setdefault(key, _clean(value * unit_factor(unit, mapping.units.get(key, ""))))
+                out.setdefault(key, clean_value(value * unit_factor(unit, mapping.units.get(key, ""))))
         for rows in model.groups.values():
             for index, row in enumerate(rows):
                 for point, value in row.items():
@@ -124,5 +124,7 @@ def metrics_from_models(
                     if not keys or index >= len(keys) or isinstance(value, str):
                         continue
                     key = keys[index]
-                    out[key] = _clean(value * unit_factor(units.get((model.id, point)), mapping.units.get(key, "")))
+                    out[key] = clean_value(
+                        value * unit_factor(units.get((model.id, point)), mapping.units.get(key, ""))
+                    )
     return out
