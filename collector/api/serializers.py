@@ -141,7 +141,7 @@ def collection_body(device, config, units: dict) -> dict:
             "duration_ms": config.last_duration_ms,
             "values": _values(config.last_values or {}, units),
             "info": config.last_info or {},
-            "stored": {k: v for k, v in (config.last_stored or {}).items() if k != "errors"} or None,
+            "stored": config.last_stored or None,
             "error": {"code": config.last_error_code, "message": config.last_error} if config.last_error_code else None,
         }
     return {
