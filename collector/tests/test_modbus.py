@@ -12,6 +12,7 @@ import pytest
 
 from alarms.choices import RuleType
 from alarms.models import Alarm, AlarmRule
+from collector.models import CollectionConfig
 from collector.services import collection_poll
 from collector.simulator import SimulatorServer, free_port, sunspec_registers
 from collector.sunspec import encode_model, register_map
@@ -50,6 +51,18 @@ def test_discovers_reads_scales_and_stores_once(modbus_server, inverter):
     assert again.ok and again.timestamp == result.timestamp
     assert again.stored["accepted"] == 0 and again.stored["duplicates"] == len(stored)
     assert Reading.objects.filter(device=inverter).count() == len(stored)
+    # The second poll knew the map's span: 281 registers in three requests, not a header walk.
+    assert result.info["requests"] == 5 and again.info["requests"] == 3
+
+
+def test_a_changed_map_is_walked_afresh(modbus_server, inverter):
+    config = make_config(inverter, port=modbus_server.port)
+    collection_poll(config_ids=[config.id])
+    with SimulatorServer({1: sunspec_registers(serial=SERIAL, meter=False)}) as server:
+        CollectionConfig.objects.filter(pk=config.pk).update(port=server.port)
+        [result] = collection_poll(config_ids=[config.id])
+    assert result.ok, result.error
+    assert result.info["models"] == [1, 103, 160]
 
 
 def test_not_implemented_points_are_not_stored(inverter):
