@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,7 +121,30 @@ def targets_read(*, targets: list[Target], concurrency: int | None = None) -> li
     if not targets:
         return []
     limit = concurrency or settings.COLLECTOR_CONCURRENCY
-    return asyncio.run(_read_all(targets, point_map(), limit))
+    return _run_bounded(_read_all(targets, point_map(), limit), threads=min(64, limit + 4))
+
+
+def _run_bounded(coro, *, threads: int):
+    """Run ``coro`` on a fresh event loop and return as soon as it is done. Unlike
+    ``asyncio.run`` this does not wait for the loop's executor threads: a name lookup
+    (``getaddrinfo``) or a blocking HTTP read that outlived its read's timeout is abandoned to
+    finish on its own, instead of holding the worker past the timeout."""
+    loop = asyncio.new_event_loop()
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="collector-io")
+    loop.set_default_executor(executor)
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+            loop.close()
 
 
 def slot_of(moment: datetime, interval_seconds: int) -> datetime:

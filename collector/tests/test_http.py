@@ -41,6 +41,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.seen.append({"path": self.path, "auth": self.headers.get("Authorization")})
         if behaviour == "slow":
             time.sleep(3)
+        if behaviour == "drip":  # a byte every 0.3 s: no single socket read ever times out
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(20):
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.3)
+            return
         if behaviour == "error":
             self.send_response(500)
             self.end_headers()
@@ -104,6 +115,17 @@ def test_bad_answers_are_errors(inverter, http_device, behaviour, code):
 
 def test_a_slow_device_times_out_within_the_timeout(inverter, http_device):
     http_device.behaviour = "slow"
+    config = _config(inverter, http_device.server_address[1], timeout_seconds=1.0)
+    started = time.monotonic()
+    [result] = collection_poll(config_ids=[config.id])
+    assert result.error_code == "TIMEOUT"
+    assert time.monotonic() - started < 1.75
+
+
+def test_a_dripping_device_is_abandoned_at_the_timeout(inverter, http_device):
+    """urllib's timeout bounds each socket read, not the whole answer: the read is bounded by the
+    poll's timeout and the poll does not wait for the abandoned thread."""
+    http_device.behaviour = "drip"
     config = _config(inverter, http_device.server_address[1], timeout_seconds=1.0)
     started = time.monotonic()
     [result] = collection_poll(config_ids=[config.id])
