@@ -86,3 +86,14 @@ def test_a_model_shorter_than_its_definition_is_malformed():
 )
 def test_unit_factor(source, target, factor):
     assert unit_factor(source, target) == factor
+
+
+def test_storage_and_battery_models_map_to_the_battery_metrics():
+    storage = _decoded(124, {"ChaState": 812, "ChaState_SF": -1})
+    battery = _decoded(802, {"SoC": 755, "SoH": 97, "SoC_SF": -1, "SoH_SF": 0, "W": -2500, "W_SF": 0,
+                             "V": 5123, "V_SF": -1})  # fmt: skip
+    values = metrics_from_models([battery, storage], _point_units(124) | _point_units(802), _map())
+    assert values["soc"] == 75.5  # the battery model's SoC wins over the storage model's (first read)
+    assert values["soh"] == 97 and values["battery_power"] == -2.5 and values["battery_voltage"] == 512.3
+    only_storage = metrics_from_models([storage], _point_units(124), _map())
+    assert only_storage == {"soc": 81.2}
