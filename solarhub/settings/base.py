@@ -430,6 +430,9 @@ LOGGING = {
         # only propagates to root's handler.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # pymodbus logs every failed connect/read at ERROR with a traceback; the collector records
+        # each failure on the device's config (lastPoll.error), so only its criticals are kept.
+        "pymodbus": {"level": "CRITICAL"},
     },
 }
 
