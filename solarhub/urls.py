@@ -25,6 +25,7 @@ api_patterns = [
     path("", include("reports.api.urls")),
     path("", include("twins.api.urls")),
     path("", include("forecasting.api.urls")),
+    path("", include("collector.api.urls")),
     *jobs_patterns,
 ]
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reports.apps.ReportsConfig",
     "twins.apps.TwinsConfig",
     "forecasting.apps.ForecastingConfig",
+    "collector.apps.CollectorConfig",
     "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 
@@ -197,6 +198,13 @@ CELERY_BEAT_SCHEDULE = {
     "forecasting-calibrate": {
         "task": "forecasting.calibrate",
         "schedule": crontab(hour=3, minute=40),
+    },
+    # Collector: claim the devices whose poll is due and fan them out in batches (each device
+    # has its own jittered due time, so this only picks them up).
+    "collector-dispatch-due": {
+        "task": "collector.dispatch_due",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
     },
     # Jobs whose worker is gone (lease expired: no heartbeat) are requeued or failed.
     "jobs-sweep-expired-leases": {
@@ -427,6 +435,9 @@ LOGGING = {
         # only propagates to root's handler.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # pymodbus logs every failed connect/read at ERROR with a traceback; the collector records
+        # each failure on the device's config (lastPoll.error), so only its criticals are kept.
+        "pymodbus": {"level": "CRITICAL"},
     },
 }
 
@@ -447,3 +458,13 @@ if HEALTH_TOKEN and len(HEALTH_TOKEN) < 16:
 # tests with a receiver on 127.0.0.1) — never in production.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
+
+# --- data collector (collector/) -------------------------------------------------------------
+# Polls devices that cannot push (SunSpec Modbus TCP, HTTP JSON) from a worker that can reach
+# them. Per worker task: at most COLLECTOR_CONCURRENCY reads in flight, COLLECTOR_BATCH devices
+# per task; a device failing COLLECTOR_ALARM_AFTER polls in a row raises its plant's
+# communication-loss alarm; retries back off exponentially up to COLLECTOR_MAX_BACKOFF_SECONDS.
+COLLECTOR_CONCURRENCY = env_int("COLLECTOR_CONCURRENCY", 20, minimum=1, maximum=500)
+COLLECTOR_BATCH = env_int("COLLECTOR_BATCH", 25, minimum=1, maximum=1000)
+COLLECTOR_ALARM_AFTER = env_int("COLLECTOR_ALARM_AFTER", 3, minimum=1)
+COLLECTOR_MAX_BACKOFF_SECONDS = env_int("COLLECTOR_MAX_BACKOFF_SECONDS", 3600, minimum=30)

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE_APPS = {"accounts", "plants"}  # what the project package and the plant choke point build on
-FEATURE_APPS = {"telemetry", "alarms", "forecasting", "twins", "reports", "storage", "shadow", "demo"}
+FEATURE_APPS = {"telemetry", "alarms", "forecasting", "twins", "reports", "storage", "shadow", "demo", "collector"}
 SOLARHUB_MAY_IMPORT_FEATURES = ("solarhub/urls.py", "solarhub/settings/")
 
 

@@ -15,7 +15,9 @@ from solarhub.models import Job
 from solarhub.testing.matrix import PERSONAS, Route, World, api_routes
 from solarhub.testing.personas import api_client_for
 
-APPS_WITH_MATRIX = ["solarhub", "accounts", "plants", "telemetry", "alarms", "reports", "twins", "forecasting"]
+APPS_WITH_MATRIX = [
+    "solarhub", "accounts", "plants", "telemetry", "alarms", "reports", "twins", "forecasting", "collector",
+]  # fmt: skip
 
 
 def all_routes() -> list[Route]:
