@@ -39,17 +39,16 @@ run: seed
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The whole suite runs under coverage and fails below pyproject's fail_under; a selection
-# (PYTEST_ARGS) runs without the gate.
+# The suite runs under coverage and fails below pyproject's fail_under (the gate), also with
+# PYTEST_ARGS options (CI passes some); COVERAGE_GATE=0 for a selection of tests.
+COVERAGE_GATE ?= 1
 test: install
-	@if [ -z "$(PYTEST_ARGS)" ]; then \
-		$(BIN)/python -m coverage run -m pytest || exit $$?; \
+	@$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS) || exit $$?; \
+	if [ "$(COVERAGE_GATE)" = "1" ]; then \
 		$(BIN)/python -m coverage report --skip-covered --sort=cover > .coverage-report.txt; status=$$?; \
 		grep -E "^TOTAL" .coverage-report.txt; \
 		if [ $$status -ne 0 ]; then echo "coverage below the gate (pyproject fail_under); see .coverage-report.txt"; fi; \
 		exit $$status; \
-	else \
-		$(BIN)/python -m pytest $(PYTEST_ARGS); \
 	fi
 
 lint: install
