@@ -398,6 +398,8 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if "EMAIL_FILE_PATH" in _email:  # filemail:///abs/path: one .log file per message (development, tests)
+    EMAIL_FILE_PATH = "/" + _email["EMAIL_FILE_PATH"].lstrip("/")  # django-environ drops the leading /
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SolarHub <noreply@solarhub.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,36 +1,51 @@
-"""Start a real Celery worker process for tests (``celery -A solarhub worker``)."""
+"""Start a real Celery worker process for tests (``celery -A solarhub worker``), optionally with
+an embedded beat (``-B``, the django-celery-beat ``DatabaseScheduler`` of the settings)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .server import ROOT
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict[str, str], settings_module: str = "solarhub.settings.local") -> Iterator[subprocess.Popen]:
-    """A solo-pool worker consuming ``env['CELERY_DEFAULT_QUEUE']``; stopped (TERM, then KILL) on exit."""
+def celery_worker(
+    env: dict[str, str],
+    settings_module: str = "solarhub.settings.local",
+    *,
+    pool: str = "solo",
+    include: Sequence[str] = (),
+    beat: bool = False,
+) -> Iterator[subprocess.Popen]:
+    """A one-process worker (``pool`` solo, or prefork with one child) consuming
+    ``env['CELERY_DEFAULT_QUEUE']``, in its own process group; on exit the group gets TERM, then
+    KILL. ``include``: extra task modules; ``beat``: run beat inside the worker, with its schedule
+    file in a temporary directory."""
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings_module}
     celery = str(Path(sys.executable).with_name("celery"))
     log = open(ROOT / ".data" / f"worker-{uuid.uuid4().hex[:8]}.log", "w+")  # noqa: SIM115
+    scratch = tempfile.TemporaryDirectory(prefix="solarhub-worker-")
+    command = [
+        celery, "-A", "solarhub", "worker", "--pool", pool, "--concurrency", "1",
+        "--queues", env["CELERY_DEFAULT_QUEUE"], "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
+    ]  # fmt: skip
+    for module in include:
+        command += ["--include", module]
+    if beat:
+        command += ["--beat", "--schedule", str(Path(scratch.name) / "beat-schedule")]
     process = subprocess.Popen(
-        [
-            celery, "-A", "solarhub", "worker", "--pool", "solo", "--concurrency", "1",
-            "--queues", env["CELERY_DEFAULT_QUEUE"], "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
-        ],
-        cwd=ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     process.log = log  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 60
@@ -44,14 +59,23 @@ def celery_worker(env: dict[str, str], settings_module: str = "solarhub.settings
             time.sleep(0.2)
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop_group(process)
         log.close()
+        scratch.cleanup()
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """TERM the worker's process group (parent, pool children, embedded beat), KILL after 15 s."""
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # children the parent left behind
 
 
 def worker_log(process: subprocess.Popen) -> str:

@@ -12,12 +12,9 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -26,7 +23,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from solarhub.models import Job, JobStatus
-from solarhub.testing.server import ROOT, gunicorn_server
+from solarhub.testing.server import gunicorn_server
 from solarhub.testing.services import redis_url_for_tests, services_required
 from solarhub.testing.worker import celery_worker, worker_log
 
@@ -85,39 +82,10 @@ def test_real_worker_runs_a_job_to_completion(plant_admin, redis_url):
 # --- the whole worker dies mid-job ----------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def _prefork_worker(env: dict[str, str]):
     """A production-shaped worker (prefork pool, one child) in its own process group, knowing
-    the test job kinds; killed with its whole group on exit."""
-    full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "solarhub.settings.local"}
-    celery = str(Path(sys.executable).with_name("celery"))
-    log = open(ROOT / ".data" / f"worker-{uuid.uuid4().hex[:8]}.log", "w+")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            celery, "-A", "solarhub", "worker", "--pool", "prefork", "--concurrency", "1",
-            "--include", "solarhub.tests.worker_jobs", "--queues", env["CELERY_DEFAULT_QUEUE"],
-            "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
-        ],
-        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    process.log = log  # type: ignore[attr-defined]
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            log.seek(0)
-            if "ready." in log.read():
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"Celery worker did not start (exit {process.poll()}):\n{log.read()}")
-            time.sleep(0.2)
-        yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-        log.close()
+    the test job kinds."""
+    return celery_worker(env, pool="prefork", include=["solarhub.tests.worker_jobs"])
 
 
 def _wait_for(predicate, seconds: float, what: str):
