@@ -81,11 +81,13 @@ class SweepState:
 class Transition:
     kind: str  # "fire" | "clear"
     point: Point
+    lost_kwh: float = 0.0  # a "clear": the energy lost since the previous transition (the alarm it ends)
 
 
 def sweep(points: list[Point], state: SweepState, *, trigger: timedelta, clear: timedelta):
     """Advance ``state`` over ``points``; returns the transitions and the lost energy (kWh)
-    accumulated while active."""
+    accumulated while active since the last transition (the open alarm's). Energy lost before a
+    clear travels on that transition: an alarm that fires and clears within one sweep keeps it."""
     transitions: list[Transition] = []
     lost_kwh = 0.0
     for point in points:
@@ -99,7 +101,8 @@ def sweep(points: list[Point], state: SweepState, *, trigger: timedelta, clear: 
             transitions.append(Transition("fire", point))
         elif not point.condition and state.active and point.ts - state.condition_since >= clear:
             state.active = False
-            transitions.append(Transition("clear", point))
+            transitions.append(Transition("clear", point, lost_kwh=lost_kwh))
+            lost_kwh = 0.0
         state.last_ts, state.last_value = point.ts, point.value
     return transitions, lost_kwh
 
@@ -243,6 +246,7 @@ def _status_points(rule, device, ctx, start, end) -> list[Point]:
     bits = rule.params.get("bits", "any")
     mask = None if bits == "any" else sum(1 << int(b) for b in bits)
     bit_names = bit_map_for(device_type=device.type, manufacturer=device.manufacturer, model=device.model, word=key)
+    lost_kw = _inverter_shortfall(device, ctx, start, end)
     points = []
     for ts, value in data:
         number = int(value)
@@ -253,8 +257,31 @@ def _status_points(rule, device, ctx, start, end) -> list[Point]:
             flags = [f for f in decode_word(number, bit_names) if mask is None or mask >> f["bit"] & 1]
             condition = bool(flags)
         names = ", ".join(f["name"] for f in flags) or f"{key} = {number}"
-        points.append(Point(ts, condition, value, names, metadata={"flags": flags, "word": key}))
+        points.append(
+            Point(
+                ts, condition, value, names, metadata={"flags": flags, "word": key},
+                lost_kw=lost_kw(ts) if condition else None,
+            )
+        )  # fmt: skip
     return points
+
+
+def _inverter_shortfall(device: Device, ctx: PlantContext, start: datetime, end: datetime):
+    """For an inverter, ``ts -> kW`` its expected share of the plant's modelled power minus what it
+    made (no reading: nothing) — the energy a fault costs; for other devices, nothing."""
+    if device.type != DeviceType.INVERTER:
+        return lambda ts: None
+    share = _capacity_share(device)
+    made = _series([device.pk], ["ac_power"], start, end).get((device.pk, "ac_power"), [])
+    times = [t for t, _ in made]
+
+    def shortfall(ts: datetime) -> float | None:
+        plant_kw = ctx.expected_plant_kw(ts)
+        if plant_kw is None:
+            return None
+        return max(plant_kw * share - (_nearest(made, ts, times) or 0.0), 0.0)
+
+    return shortfall
 
 
 def _underperformance_points(rule, device, ctx, start, end) -> list[Point]:
@@ -378,6 +405,7 @@ def rule_device_evaluate(
             else:
                 alarm = _open_alarm(rule, device)
                 if alarm is not None:
+                    services.alarm_add_lost_energy(alarm=alarm, kwh=transition.lost_kwh)
                     services.alarm_return_to_normal(alarm=alarm, at=point.ts, value=point.value)
             done.append(transition.kind)
         last = points[-1]

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from alarms.choices import AlarmState, EventKind
 from alarms.evaluation import rule_device_evaluate, rule_test, time_based_evaluate
-from alarms.models import Alarm, AlarmRule
+from alarms.models import Alarm, AlarmRule, RuleDeviceState
 from alarms.services import alarm_rules_create_defaults, alarm_shelve, alarms_unshelve_expired
 from plants.choices import DeviceType
 from plants.models import Device
 from solarhub.testing.personas import make_plant
 from telemetry.ingest import telemetry_ingest
+from telemetry.models import Reading
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +184,49 @@ def test_underperformance_tracks_affected_power_and_lost_energy(
     ingest(django_capture_on_commit_callbacks, plant, inverter, base + timedelta(minutes=35), {"ac_power": [expected]})
     alarm.refresh_from_db()
     assert not alarm.active and alarm.affected_power_kw is None
+
+
+def test_an_episode_that_fires_and_clears_within_one_batch_keeps_its_lost_energy(
+    plant, inverter, station, base, django_capture_on_commit_callbacks
+):
+    """A whole outage arriving in one batch (a logger's backlog, an import, the demo seed): the
+    lost energy is the alarm's though it is already back to normal when the sweep ends."""
+    _rule(plant, rule_type="underperformance", params={"tolerance_pct": 20, "min_irradiance": 200})
+    ingest(django_capture_on_commit_callbacks, plant, station, base, {"irradiance_poa": [900] * 14})
+    ingest(django_capture_on_commit_callbacks, plant, inverter, base, {"ac_power": [50.0] * 7})
+    alarm = Alarm.objects.get()
+    healthy = alarm.metadata["expectedKw"]
+    lost_while_open = alarm.lost_energy_kwh
+    Alarm.objects.all().delete()
+    RuleDeviceState.objects.all().delete()
+    Reading.objects.filter(device=inverter).delete()
+    # Now the same hour in one batch: 7 slots at 50 kW, then 7 healthy ones.
+    ingest(django_capture_on_commit_callbacks, plant, inverter, base, {"ac_power": [50.0] * 7 + [healthy] * 7})
+    alarm = Alarm.objects.get()
+    assert not alarm.active
+    assert alarm.lost_energy_kwh == pytest.approx(lost_while_open, rel=0.01) and alarm.lost_energy_kwh > 50
+
+
+def test_an_inverter_fault_costs_its_expected_power_while_it_lasts(
+    plant, inverter, station, base, django_capture_on_commit_callbacks
+):
+    """A tripped inverter makes nothing: the fault alarm's lost energy is its share of the plant's
+    modelled power over the fault (what energy-based availability and the reports' downtime use) —
+    the same shortfall the underperformance rule measures over the same slots."""
+    fault = _rule(plant, rule_type="status_code", params={"metric": "status_code", "codes": [7]})
+    AlarmRule.objects.create(
+        plant=plant, name="Under", rule_type="underperformance", params={"tolerance_pct": 20, "min_irradiance": 200}
+    )
+    ingest(django_capture_on_commit_callbacks, plant, station, base, {"irradiance_poa": [900] * 8})
+    ingest(
+        django_capture_on_commit_callbacks, plant, inverter, base,
+        {"status_code": [7] * 7 + [4], "ac_power": [0.0] * 7 + [1000.0]},  # both clear in the last slot
+    )  # fmt: skip
+    tripped = Alarm.objects.get(rule=fault)
+    under = Alarm.objects.exclude(rule=fault).get()
+    assert not tripped.active  # status 4 again in the last slot
+    assert tripped.lost_energy_kwh > 50  # a 500 kW plant at 900 W/m² for half an hour
+    assert tripped.lost_energy_kwh == pytest.approx(under.lost_energy_kwh, rel=0.01)
 
 
 def test_sun_elevation_gate_blocks_night_time_triggers(customer, base, django_capture_on_commit_callbacks):

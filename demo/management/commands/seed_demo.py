@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from demo.seed import DEMO_TELEMETRY_DAYS, demo_seed, demo_telemetry_seed
+from reports.demo import demo_reports_seed
 from solarhub import background
 
 
@@ -60,4 +61,11 @@ class Command(BaseCommand):
             if telemetry.rollups:
                 self.stdout.write(f"  rollups: {telemetry.rollups}")
             self.stdout.write(f"  telemetry done in {time.perf_counter() - began:.1f} s")
+            # A weekly PDF of the simulated week per plant (on the worker when there is a broker).
+            for report in demo_reports_seed(plants=[result.plant for result in outcome.plants]):
+                report.refresh_from_db()
+                self.stdout.write(
+                    f"  report  {report.plant.plant_code:<13} {report.name} {report.period_start}..{report.period_end} "
+                    f"{report.status}{' — ' + report.error if report.error else ''}"
+                )
         self.stdout.write(self.style.SUCCESS("Demo data ready (passwords shown are the demo defaults)."))
