@@ -304,3 +304,17 @@ def test_the_demo_rooftop_and_farm_get_generated_twins(seeded):
     demo = api_client_for(_user("demo"))
     assert demo.get(f"/api/digital-twins/{roof.pk}/gltf").status_code == 200
     assert api_client_for(_user("demo2")).get(f"/api/digital-twins/{roof.pk}").status_code == 404
+
+
+def test_seed_demo_with_collector_polls_the_demo_inverter_over_modbus():
+    """`make run` seeds with --collector: the demo home's inverter is read over SunSpec Modbus TCP
+    from the simulator and its values stored; the config is left disabled (the simulator is gone)."""
+    output = _seed("--telemetry-days", "0", "--collector")
+    inverter = Device.objects.get(plant__plant_code=HOME, type=DeviceType.INVERTER)
+    assert f"collector: polled {inverter.name} ({inverter.serial_number}" in output, output
+    stored = {r.metric.key: r.value for r in Reading.objects.filter(device=inverter).select_related("metric")}
+    assert {"ac_power", "energy_total"} <= set(stored), stored
+    assert stored["energy_total"] > 0
+    collection = api_client_for(_user("demo2")).get(f"/api/devices/{inverter.pk}/collection").json()
+    assert collection["lastPoll"]["ok"] is True and collection["lastPoll"]["stored"]
+    assert collection["config"]["driver"] == "sunspec_modbus_tcp" and collection["config"]["enabled"] is False

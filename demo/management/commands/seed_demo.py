@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from collector.demo import demo_collector_run
 from demo.seed import DEMO_TELEMETRY_DAYS, demo_seed, demo_telemetry_seed
 from reports.demo import demo_reports_seed
 from solarhub import background
@@ -19,6 +20,12 @@ class Command(BaseCommand):
             type=int,
             default=DEMO_TELEMETRY_DAYS,
             help=f"Days of simulated 5-minute telemetry up to now (default {DEMO_TELEMETRY_DAYS}; 0 = none).",
+        )
+        parser.add_argument(
+            "--collector",
+            action="store_true",
+            help="Poll the demo home's inverter once over Modbus TCP from the SunSpec simulator (the collector "
+            "end to end; `modbus_simulator --attach ID` keeps a simulator running).",
         )
 
     def handle(self, *args, **options):
@@ -68,4 +75,22 @@ class Command(BaseCommand):
                     f"  report  {report.plant.plant_code:<13} {report.name} {report.period_start}..{report.period_end} "
                     f"{report.status}{' — ' + report.error if report.error else ''}"
                 )
+        if options["collector"]:
+            self._collector()
         self.stdout.write(self.style.SUCCESS("Demo data ready (passwords shown are the demo defaults)."))
+
+    def _collector(self):
+        poll = demo_collector_run()
+        if poll is None:
+            self.stdout.write("  collector: no demo inverter to poll")
+            return
+        result, device = poll.result, poll.device
+        if not result.ok:
+            self.stdout.write(f"  collector: {device.name} ({device.serial_number}) failed: {result.error}")
+            return
+        stored = result.stored or {}
+        self.stdout.write(
+            f"  collector: polled {device.name} ({device.serial_number}, device {device.pk}) over SunSpec Modbus TCP "
+            f"on 127.0.0.1:{poll.port}: {len(result.values)} values in {result.duration_ms:.0f} ms, "
+            f"stored {stored.get('accepted', 0)} (GET /api/devices/{device.pk}/collection shows the poll)"
+        )
