@@ -38,7 +38,8 @@ def bare_round(port: int, units: list[int], count: int, concurrency: int) -> flo
 
     async def one(unit: int, gate: asyncio.Semaphore) -> None:
         async with gate:
-            client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=5, retries=0)
+            # the client settings the collector uses (reconnect_delay=0: no reconnect timer on close)
+            client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=5, retries=0, reconnect_delay=0)
             await client.connect()
             address, left = 40000, count
             while left:
