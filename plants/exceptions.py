@@ -31,6 +31,19 @@ class DeviceNotFound(PlantNotFound):
     default_message = "Device not found."
 
 
+class MemberNotFound(PlantNotFound):
+    """No engineer, operator or viewer of that id on the plant (404)."""
+
+    default_message = "No such member."
+
+
+class InvitationNotFound(PlantNotFound):
+    """No such (pending) invitation, or not one for this user (404: a token tells nobody but its
+    invitee anything)."""
+
+    default_message = "No such invitation."
+
+
 class PlantPermissionDenied(PlantAccessError):
     """The user sees the plant but their role does not allow ``action`` (403)."""
 

@@ -20,7 +20,7 @@ from accounts.choices import UserType
 
 from .access import PlantAction, is_platform_admin, may_create_plants, may_transfer_ownership, user_can
 from .choices import GRANTABLE_ROLES, PARENT_TYPES, PlantEventKind, PlantRole
-from .exceptions import PlantPermissionDenied
+from .exceptions import InvitationNotFound, MemberNotFound, PlantPermissionDenied
 from .hooks import devices_deleting, plant_created_send, plant_handed_over_send
 from .models import DATASHEETS, Device, PanelSpec, Plant, PlantEvent, PlantInvitation, PlantMembership
 from .selectors import plant_get_for
@@ -228,8 +228,6 @@ def membership_grant(*, by, plant_id: int, user, role: str) -> PlantMembership:
 @transaction.atomic
 def membership_role_change(*, by, plant_id: int, user_id: int, role: str) -> PlantMembership:
     """Change the role of an engineer, operator or viewer of the plant."""
-    from rest_framework.exceptions import NotFound
-
     plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     if role not in GRANTABLE_ROLES:
         raise ValidationError({"role": f"Grantable roles are {', '.join(GRANTABLE_ROLES)}."})
@@ -240,7 +238,7 @@ def membership_role_change(*, by, plant_id: int, user_id: int, role: str) -> Pla
         .first()
     )
     if membership is None:
-        raise NotFound("No such member.")
+        raise MemberNotFound()
     if membership.role != role:
         previous = membership.role
         membership.role = role
@@ -258,12 +256,10 @@ def membership_role_change(*, by, plant_id: int, user_id: int, role: str) -> Pla
 
 @transaction.atomic
 def membership_revoke(*, by, plant_id: int, user_id: int) -> None:
-    from rest_framework.exceptions import NotFound
-
     plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     membership = PlantMembership.objects.filter(plant=plant, user_id=user_id, role__in=GRANTABLE_ROLES).first()
     if membership is None:
-        raise NotFound("No such member.")
+        raise MemberNotFound()
     membership.delete()
     plant_event_record(
         plant=plant, kind=PlantEventKind.MEMBER_REVOKED, by=by, from_user_id=user_id, role=membership.role
@@ -371,12 +367,10 @@ def membership_invite(*, by, plant_id: int, email: str, role: str) -> PlantInvit
 
 
 def _plant_lock_for_transfer(*, by, plant_id: int) -> Plant:
-    from rest_framework.exceptions import PermissionDenied
-
     plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.VIEW, lock=True)
     if not may_transfer_ownership(by, plant):
-        raise PermissionDenied(
-            "Only the plant's owner or a plant administrator can hand it to a new owner "
+        raise PlantPermissionDenied(
+            message="Only the plant's owner or a plant administrator can hand it to a new owner "
             "(its installer too while it has none)."
         )
     return plant
@@ -426,14 +420,14 @@ def _owner_set(*, plant: Plant, owner, by, via: str) -> PlantEvent:
 def invitation_cancel(*, by, plant_id: int, invitation_id: int) -> None:
     """Withdraw a pending invitation (its token stops working). A pending ownership offer is
     withdrawn by those who may make one."""
-    from rest_framework.exceptions import NotFound, PermissionDenied
-
     plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.MANAGE_MEMBERS, lock=True)
     invitation = PlantInvitation.objects.filter(plant=plant, pk=invitation_id, accepted_at__isnull=True).first()
     if invitation is None:
-        raise NotFound("No such pending invitation.")
+        raise InvitationNotFound("No such pending invitation.")
     if invitation.role == PlantRole.OWNER and not may_transfer_ownership(by, plant):
-        raise PermissionDenied("Only the plant's owner or a plant administrator can withdraw an ownership offer.")
+        raise PlantPermissionDenied(
+            message="Only the plant's owner or a plant administrator can withdraw an ownership offer."
+        )
     invitation.delete()
     plant_event_record(
         plant=plant, kind=PlantEventKind.INVITATION_CANCELLED, by=by, role=invitation.role, email=invitation.email
@@ -448,11 +442,9 @@ def invitation_accept(*, by, token: str) -> tuple[Plant, str]:
     owner, is void). Anything else is the same 404 — an unknown token, somebody else's, a void
     one — so a token tells nobody but its invitee anything. Returns the plant and the role
     ``by`` now has there."""
-    from rest_framework.exceptions import NotFound
-
     from solarhub.api.exceptions import ApiError
 
-    not_found = NotFound("No such invitation.")
+    not_found = InvitationNotFound()
     invitation = (
         PlantInvitation.objects.select_for_update()
         .filter(token_hash=invitation_token_hash(token), accepted_at__isnull=True)
