@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from solarhub.testing.personas import *  # noqa: F403 -- persona fixtures
-from solarhub.testing.services import redis_url_for_tests
+from solarhub.testing.services import redis_url_for_tests, redis_url_or_skip
 
 
 def pytest_report_header(config):
@@ -16,6 +16,12 @@ def pytest_report_header(config):
     vendor = "SQLite" if db["ENGINE"].endswith("sqlite3") else "PostgreSQL"
     redis = redis_url_for_tests() or "not available (worker tests skip)"
     return [f"SolarHub test database: {vendor} ({where})", f"SolarHub test Redis: {redis}"]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis for tests that need a broker (skips without one; fails in CI)."""
+    return redis_url_or_skip()
 
 
 @pytest.fixture(autouse=True)

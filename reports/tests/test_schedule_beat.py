@@ -19,23 +19,12 @@ from django.utils import timezone
 from accounts.models import UserSetting
 from reports.models import ReportJob
 from solarhub.testing.personas import api_client_for
-from solarhub.testing.services import redis_url_for_tests, services_required
 from solarhub.testing.worker import celery_worker, worker_log
 from solarhub.tests.test_health import _current_database_url
 
 from .helpers import constructed_day, kpi_plant
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_url():
-    url = redis_url_for_tests()
-    if not url:
-        if services_required():
-            pytest.fail("Redis is required (SOLARHUB_REQUIRE_SERVICES) but does not answer")
-        pytest.skip("no Redis on this machine")
-    return url
 
 
 def _wait_for(predicate, seconds: float, what: str, log=lambda: ""):

@@ -80,3 +80,15 @@ def cache_clear_own_keys() -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+def redis_url_or_skip() -> str:
+    """The Redis URL for a test that needs a real broker; skips without one, fails in CI."""
+    import pytest
+
+    url = redis_url_for_tests()
+    if not url:
+        if services_required():
+            pytest.fail("Redis is required (SOLARHUB_REQUIRE_SERVICES) but does not answer")
+        pytest.skip("no Redis on this machine")
+    return url

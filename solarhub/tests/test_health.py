@@ -14,7 +14,6 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from solarhub.testing.personas import api_client_for
 from solarhub.testing.server import free_port, gunicorn_server, http_get
-from solarhub.testing.services import redis_url_for_tests, services_required
 
 pytestmark = pytest.mark.django_db
 
@@ -144,12 +143,7 @@ def test_detailed_is_degraded_and_fast_when_redis_and_workers_are_down():
 
 
 @pytest.mark.slow
-def test_detailed_sees_a_live_redis_and_reports_missing_workers():
-    redis_url = redis_url_for_tests()
-    if not redis_url:
-        if services_required():
-            pytest.fail("Redis is required (SOLARHUB_REQUIRE_SERVICES) but does not answer")
-        pytest.skip("no Redis on this machine")
+def test_detailed_sees_a_live_redis_and_reports_missing_workers(redis_url):
     from django.conf import settings
 
     env = {

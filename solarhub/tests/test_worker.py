@@ -24,22 +24,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from solarhub.models import Job, JobStatus
 from solarhub.testing.server import gunicorn_server
-from solarhub.testing.services import redis_url_for_tests, services_required
 from solarhub.testing.worker import celery_worker, worker_log
 
 from .test_health import _current_database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_url():
-    url = redis_url_for_tests()
-    if not url:
-        if services_required():
-            pytest.fail("Redis is required (SOLARHUB_REQUIRE_SERVICES) but does not answer")
-        pytest.skip("no Redis on this machine")
-    return url
 
 
 def _request(method: str, url: str, token: str) -> tuple[int, dict]:
