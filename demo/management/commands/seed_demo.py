@@ -69,7 +69,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  rollups: {telemetry.rollups}")
             self.stdout.write(f"  telemetry done in {time.perf_counter() - began:.1f} s")
             # A weekly PDF of the simulated week per plant (on the worker when there is a broker).
-            for report in demo_reports_seed(plants=[result.plant for result in outcome.plants]):
+            reports = demo_reports_seed(plants=[result.plant for result in outcome.plants])
+            background.drain()  # without a broker the jobs run on the background thread: wait for them
+            for report in reports:
                 report.refresh_from_db()
                 self.stdout.write(
                     f"  report  {report.plant.plant_code:<13} {report.name} {report.period_start}..{report.period_end} "
