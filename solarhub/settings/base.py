@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "twins.apps.TwinsConfig",
     "forecasting.apps.ForecastingConfig",
     "collector.apps.CollectorConfig",
+    "shadow.apps.ShadowConfig",
     "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 
