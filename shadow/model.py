@@ -228,6 +228,11 @@ def shading_compute(
     dni, ghi, dhi = (frame[k].to_numpy() for k in ("dni", "ghi", "dhi"))
     aoi = irradiance.aoi(surface_tilt, surface_azimuth, zenith, azimuth)
     beam = dni * np.clip(np.cos(np.radians(aoi)), 0, None)
+    lit = np.cos(np.radians(aoi)) > 0  # a sun behind the modules has no beam to shade
+    shaded_fraction = np.where(lit[:, None], shaded_fraction, 0.0)
+    obstacle_fraction = np.where(lit[:, None], obstacle_fraction, 0.0)
+    row_sf = np.where(lit[:, None], row_sf, 0.0)
+    obs_shaded &= lit[:, None, None]
     parts = irradiance.perez(
         surface_tilt, surface_azimuth, dhi, dni, dni_extra, zenith, azimuth, airmass, return_components=True
     )
