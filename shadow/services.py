@@ -40,7 +40,7 @@ logger = logging.getLogger("solarhub.shadow")
 
 MAX_DAYS = 731  # two years
 MAX_CELLS = 30_000_000  # time steps x panels of one run (bounded memory on a worker)
-MAX_RAYCAST_CELLS = 200_000  # the ray-cast row model is for small twins
+MAX_RAYCAST_CELLS = 20_000  # the ray-cast row model is for small twins
 PROGRESS_EVERY = 5  # percent
 
 
