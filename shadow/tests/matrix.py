@@ -12,8 +12,13 @@ from .helpers import run_with_files, twin_with_panels
 
 _read_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 _read_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
+_read = (_read_own, _read_other)
 _operate_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
 _operate_other = expect(customer=404, installer=404, plant_admin=200, outsider=200)
+
+
+def _base(w, t) -> str:
+    return f"/api/shadow-analysis/{_run(w, t).id}"
 
 
 def _run(w, t) -> ShadowRun:
@@ -41,8 +46,13 @@ MATRIX = [
         expect(customer=400, installer=400, plant_admin=202, outsider=202),
         body=_create_body,
     ),
-    Route("api:shadow-analysis-detail", "GET", lambda w, t: f"/api/shadow-analysis/{_run(w, t).id}", _read_own,
-          _read_other),  # fmt: skip
+    Route(
+        "api:shadow-analysis-detail",
+        "GET",
+        lambda w, t: f"/api/shadow-analysis/{_run(w, t).id}",
+        _read_own,
+        _read_other,
+    ),
     # A run is the record of what was computed: no PUT, PATCH or DELETE.
     *[
         Route(
@@ -55,8 +65,13 @@ MATRIX = [
         for method in ("PUT", "PATCH", "DELETE")
     ],
     *[
-        Route(f"api:shadow-analysis-{name}", "GET", lambda w, t, suffix=suffix: f"/api/shadow-analysis/"
-              f"{_run(w, t).id}/{suffix}", _read_own, _read_other)  # fmt: skip
+        Route(
+            f"api:shadow-analysis-{name}",
+            "GET",
+            lambda w, t, suffix=suffix: f"/api/shadow-analysis/{_run(w, t).id}/{suffix}",
+            _read_own,
+            _read_other,
+        )
         for name, suffix in (
             ("panels", "panels"),
             ("heatmap", "heatmap.png"),
@@ -80,4 +95,3 @@ MATRIX = [
         body=lambda w, t: {"resultSummary": {"annual": {"lossKwh": 12.5}}, "assetUrl": "https://x.example.com/a.png"},
     ),
 ]
-

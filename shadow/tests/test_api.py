@@ -64,9 +64,10 @@ def test_a_run_completes_with_summary_panels_pictures_and_csv(
     assert annual["lossKwh"] > 0 and 0 < annual["lossPct"] < 100
     assert annual["lossKwh"] == pytest.approx(sum(m["lossKwh"] for m in summary["monthly"]), abs=0.01)
     assert [m["month"] for m in summary["monthly"]] == ["2026-12"]
-    assert len(summary["worstPanels"]) == 18 and summary["worstPanels"][0]["lossKwh"] >= summary["worstPanels"][-1][
-        "lossKwh"
-    ]
+    assert (
+        len(summary["worstPanels"]) == 18
+        and summary["worstPanels"][0]["lossKwh"] >= summary["worstPanels"][-1]["lossKwh"]
+    )
     assert {s["string"] for s in summary["strings"]} == {"INV1/S001", "INV1/S002"}
     assert sum(s["lossKwh"] for s in summary["strings"]) == pytest.approx(annual["lossKwh"], abs=0.01)
     assert len(summary["monthHourLossKwh"]) == 12 and len(summary["monthHourLossKwh"][0]) == 24
@@ -196,9 +197,11 @@ def test_list_filters_by_plant_and_status(plant, customer, installer):
 
 def test_complete_stores_an_external_summary_that_the_reports_read(plant, installer, customer):
     run_id = _post(api_client_for(customer), plant).json()["id"]
-    body = {"resultSummary": {"monthly": [{"month": "2026-01", "lossKwh": 31.0}, {"month": "2026-02", "lossKwh": 56.0}]},
-            "assetUrl": "https://shade.example.com/run.png"}  # fmt: skip
-    assert api_client_for(customer).post(f"/api/shadow-analysis/{run_id}/complete", body, format="json").status_code == 403
+    monthly = [{"month": "2026-01", "lossKwh": 31.0}, {"month": "2026-02", "lossKwh": 56.0}]
+    body = {"resultSummary": {"monthly": monthly}, "assetUrl": "https://shade.example.com/run.png"}
+    assert (
+        api_client_for(customer).post(f"/api/shadow-analysis/{run_id}/complete", body, format="json").status_code == 403
+    )
     response = api_client_for(installer).post(f"/api/shadow-analysis/{run_id}/complete", body, format="json")
     assert response.status_code == 200 and response.json()["status"] == "completed", response.content
     # 1 to 10 January (10 days at 1 kWh/day) + 1 February (2 kWh/day), plant-local days
