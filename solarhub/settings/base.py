@@ -376,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "DeviceStatusEnum": "plants.live.DeviceStatus",
         "AlarmSeverityEnum": "alarms.choices.Severity",
         "NotificationSeverityEnum": "accounts.choices.AlarmSeverity",
+        "ShadowRunStatusEnum": "shadow.choices.ShadowRunStatus",
     },
 }
 
