@@ -138,7 +138,7 @@ def npz_write(path: Path, result: ShadingResult) -> None:
     with tmp.open("wb") as handle:
         np.savez_compressed(
             handle,
-            times=result.times.asi8,
+            times_utc_ns=result.times.as_unit("ns").asi8,
             panel_ids=np.array(result.panel_ids),
             shaded_fraction_u8=np.round(result.shaded_fraction * 250).astype(np.uint8),
             obstacle_fraction_u8=np.round(result.obstacle_fraction * 250).astype(np.uint8),
