@@ -13,8 +13,11 @@ from django.db.models import QuerySet
 
 from plants.models import Plant
 from plants.selectors import plant_ids_visible_to
+from twins.geometry import twin_meshes
+from twins.selectors import twin_version_data
 
 from .choices import ShadowArtifact, ShadowRunStatus
+from .export import loss_glb
 from .models import ShadowRun
 
 
@@ -34,6 +37,17 @@ def shadow_run_panels(*, run: ShadowRun) -> list[dict] | None:
     """The per-panel table of a computed run (None for an external or unfinished one)."""
     path = shadow_run_artifact_path(run=run, kind=ShadowArtifact.PANELS)
     return json.loads(path.read_text()) if path else None
+
+
+def shadow_run_loss_glb(*, run: ShadowRun) -> bytes | None:
+    """The run's twin version as GLB with panels coloured by loss (None without a per-panel
+    result or when the twin version is gone)."""
+    rows = shadow_run_panels(run=run)
+    found = twin_version_data(twin=run.twin, version=run.twin_version) if rows is not None and run.twin else None
+    if found is None:
+        return None
+    meshes = twin_meshes(twin_data=found[1])
+    return loss_glb(meshes, loss_pct={r["panel_id"]: r["loss_pct"] for r in rows}, run_id=run.pk)
 
 
 def shadow_run_latest_completed(*, plant: Plant) -> ShadowRun | None:

@@ -92,7 +92,7 @@ class ShadowRunSerializer(serializers.ModelSerializer):
             return {}
         base = f"/api/shadow-analysis/{run.pk}"
         return {"panels": f"{base}/panels", "heatmap": f"{base}/heatmap.png", "matrix": f"{base}/matrix.png",
-                "csv": f"{base}/result.csv"}  # fmt: skip
+                "csv": f"{base}/result.csv", "twinGlb": f"{base}/twin.glb"}  # fmt: skip
 
 
 class ShadowRunAcceptedSerializer(serializers.Serializer):

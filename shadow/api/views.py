@@ -10,7 +10,7 @@ computed run) needs ``change_plant`` (the plant's editors). Files are streamed, 
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -70,6 +70,7 @@ class ShadowRunViewSet(PlantScopedViewSet):
         "heatmap": None,
         "matrix": None,
         "result_csv": None,
+        "twin_glb": None,
         "create": PlantAction.OPERATE,
         "cancel": PlantAction.OPERATE,
         "complete": PlantAction.CHANGE_PLANT,
@@ -151,6 +152,23 @@ class ShadowRunViewSet(PlantScopedViewSet):
     def matrix(self, request, pk=None):
         """Month x hour (plant-local) shading loss heatmap (matplotlib PNG)."""
         return self._file(request, ShadowArtifact.MATRIX)
+
+    @extend_schema(
+        responses={(200, "model/gltf-binary"): OpenApiTypes.BINARY, 404: OpenApiResponse(ErrorSerializer)},
+        summary="The run's twin version as GLB, panels coloured by shading loss (vertex colours)",
+    )
+    @action(detail=True, methods=["get"], url_path="twin.glb", content_negotiation_class=FileNegotiation)
+    def twin_glb(self, request, pk=None):
+        """The twin at the run's version, each panel's vertices coloured by its loss (% of its
+        unshaded energy) — open it in any glTF viewer."""
+        run = self.get_object()
+        query_params_check(request, set())
+        content = selectors.shadow_run_loss_glb(run=run)
+        if content is None:
+            raise exceptions.NotFound("This run has no per-panel result (not computed here, or not finished).")
+        response = HttpResponse(content, content_type="model/gltf-binary")
+        response["Content-Disposition"] = f'inline; filename="shadow-{run.pk}-twin.glb"'
+        return response
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY, 404: OpenApiResponse(ErrorSerializer)})
     @action(detail=True, methods=["get"], url_path="result.csv", content_negotiation_class=FileNegotiation)

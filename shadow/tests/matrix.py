@@ -77,6 +77,7 @@ MATRIX = [
             ("heatmap", "heatmap.png"),
             ("matrix", "matrix.png"),
             ("result-csv", "result.csv"),
+            ("twin-glb", "twin.glb"),
         )
     ],
     Route(

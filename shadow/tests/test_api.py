@@ -18,6 +18,7 @@ from shadow.models import ShadowRun
 from shadow.scenes import box, rows_scene
 from shadow.services import shadow_run_execute
 from solarhub.testing.personas import api_client_for, make_plant
+from twins.export import glb_json
 from twins.services import twin_create
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,13 @@ def test_a_run_completes_with_summary_panels_pictures_and_csv(
     assert table.status_code == 200 and table["Content-Type"].startswith("text/csv")
     records = list(csv.DictReader(io.StringIO(b"".join(table.streaming_content).decode())))
     assert len(records) == 18 and {r["panel_id"] for r in records} == {f"panel-{i:05d}" for i in range(1, 19)}
+
+    glb = client.get(f"{accepted['statusUrl']}/twin.glb")
+    assert glb.status_code == 200 and glb["Content-Type"] == "model/gltf-binary"
+    document = glb_json(glb.content)
+    coloured = [m for m in document["meshes"] if "COLOR_0" in m["primitives"][0]["attributes"]]
+    assert len(coloured) == 1
+    assert any(node.get("name") == "chimney" for node in document["nodes"])
 
     # another plant's people see none of it
     other = api_client_for(outsider)
