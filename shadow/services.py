@@ -100,9 +100,10 @@ def shadow_parameters_check(*, plant: Plant, twin_data: dict, parameters: dict) 
     }
 
 
-def _twin_for(plant: Plant, twin: DigitalTwin | None) -> DigitalTwin:
+def _twin_for(plant: Plant, twin_id: int | None) -> DigitalTwin:
     existing = DigitalTwin.objects.filter(plant=plant).first()
-    if twin is not None and (existing is None or twin.pk != existing.pk):
+    if twin_id is not None and (existing is None or twin_id != existing.pk):
+        # a missing twin and another plant's answer alike: no existence oracle
         raise exceptions.ValidationError({"twin_id": ["Not the twin of this plant."]})
     if existing is None:
         raise NoTwin(
@@ -113,12 +114,12 @@ def _twin_for(plant: Plant, twin: DigitalTwin | None) -> DigitalTwin:
     return existing
 
 
-def shadow_run_request(*, by, plant_id: int, parameters: dict, twin: DigitalTwin | None = None) -> ShadowRun:
+def shadow_run_request(*, by, plant_id: int, parameters: dict, twin_id: int | None = None) -> ShadowRun:
     """Accept a shadow analysis (``operate`` on the plant, checked inside the transaction) and
     queue its job after commit."""
     with transaction.atomic():
         plant = plant_get_for(user=by, plant_id=plant_id, action=PlantAction.OPERATE, lock=True)
-        twin = _twin_for(plant, twin)
+        twin = _twin_for(plant, twin_id)
         stored = shadow_parameters_check(plant=plant, twin_data=twin.twin_data, parameters=parameters)
         run = ShadowRun.objects.create(
             plant=plant, twin=twin, twin_version=twin.version, requested_by=by, parameters=stored

@@ -87,7 +87,7 @@ class ShadowRunViewSet(PlantScopedViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         run = services.shadow_run_request(
-            by=request.user, plant_id=data["plant_id"].pk, twin=data.get("twin_id"), parameters=data["parameters"]
+            by=request.user, plant_id=data["plant_id"].pk, twin_id=data.get("twin_id"), parameters=data["parameters"]
         )
         body = {"id": run.pk, "status": run.status, "status_url": f"/api/shadow-analysis/{run.pk}"}
         return Response(body, status=status.HTTP_202_ACCEPTED)

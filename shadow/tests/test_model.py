@@ -100,6 +100,16 @@ def test_tracker_rows_ray_cast_equals_pvlib_and_zero_when_backtracking(backtrack
     lit = np.cos(np.radians(angles["aoi"].fillna(90.0).to_numpy())) > 0
     inside &= lit
     error = np.abs(got[inside] - expected[inside])
+    if not backtrack:  # the analytic path: the same figure, on the rows with a neighbour sunward
+        analytic = shading_compute(twin_data=scene, location=location, times=times, grid=(4, 2))
+        assert np.abs(analytic.shaded_fraction[:, panel] - expected).max() <= 0.005
+        # rows follow each other toward axis_azimuth + 90 (west): row 1 is the east-most
+        east, west = per_row // 2, (rows - 1) * per_row + per_row // 2
+        morning = position["azimuth"].to_numpy() < 180
+        assert analytic.shaded_fraction[morning, east].max() == 0.0  # nobody east of the east row
+        assert analytic.shaded_fraction[~morning, west].max() == 0.0
+        assert analytic.shaded_fraction[morning, west].max() > 0.1
+        assert analytic.shaded_fraction[~morning, east].max() > 0.1
     if backtrack:
         assert np.allclose(expected, 0.0, atol=1e-9)
         assert got.max() <= 1 / SAMPLES and got.mean() <= 0.001
@@ -143,6 +153,18 @@ def test_no_shading_without_obstacles_when_rows_are_far_apart():
         twin_data=scene, location=LOCATION, times=times, grid=(8, 2), row_model="raycast", raycast_panels=[13]
     )
     assert cast.shaded_fraction.max() == 0.0
+
+
+def test_tmy_weather_runs_and_loses_no_more_than_clear_sky():
+    scene = rows_scene(
+        rows=3, per_row=5, gcr=0.5, module=MODULE, obstacles=[box(name="b", centre=(0, 2, 6), size=(1, 4, 1))]
+    )
+    times = _days("2026-12-21", "2026-06-21", step=30)
+    clear = shading_compute(twin_data=scene, location=LOCATION, times=times, weather="clearsky")
+    typical = shading_compute(twin_data=scene, location=LOCATION, times=times, weather="tmy")
+    assert np.array_equal(clear.shaded_fraction > 0, typical.shaded_fraction > 0)  # geometry, not weather
+    assert 0 < typical.string_loss_w.sum() <= clear.string_loss_w.sum() * 1.05
+    assert typical.choices["weather"] == "tmy"
 
 
 def test_tracker_rotation_changes_the_shaded_panels():
