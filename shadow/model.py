@@ -35,7 +35,15 @@ from forecasting.weather import clearsky_weather, tmy_weather
 from twins.generation import horizontal, tracker_panel_bases
 from twins.geometry import OBSTACLE_TYPES, PANEL_TYPES, twin_meshes
 
-from .raycast import EMBREE, mesh_blocked, obstacle_shading, obstacles_of, panel_samples, sun_vectors
+from .raycast import (
+    EMBREE,
+    horizon_profile,
+    mesh_blocked,
+    obstacle_shading,
+    obstacles_of,
+    panel_samples,
+    sun_vectors,
+)
 
 ROW_MODELS = ("analytic", "raycast")
 
@@ -67,6 +75,7 @@ class ShadingResult:
     string_of_panel: np.ndarray  # (P,)
     string_loss_w: np.ndarray  # (T, strings) float32, with mismatch
     rays: int
+    horizon_deg: np.ndarray | None = None  # (P, 36) obstacles' skyline elevation per 10° sector
     choices: dict = field(default_factory=dict)
 
 
@@ -292,6 +301,12 @@ def shading_compute(
         string_of_panel=string_of,
         string_loss_w=string_loss,
         rays=int(rays),
+        horizon_deg=horizon_profile(
+            obstacles=obstacles,
+            centres=centres,
+            margin=reach_margin,
+            points=centres + stored_rot[:, :, 1] * depth / 2 / np.linalg.norm(stored_rot[:, :, 1], axis=1)[:, None],
+        ).astype(np.float32),
         choices={
             "rowModel": row_model,
             "rowShading": "pvlib.shading.shaded_fraction1d (infinite rows, projected solar zenith)"

@@ -228,3 +228,28 @@ def obstacle_shading(
         if progress is not None:
             progress((number + 1) / len(obstacles))
     return shaded, rays
+
+
+def horizon_profile(
+    *,
+    obstacles: list[Obstacle],
+    centres: np.ndarray,
+    points: np.ndarray,
+    margin: float,
+    bins: int = 36,
+    step: float = 2,
+) -> np.ndarray:
+    """Per panel, the elevation (deg) of the obstacles' skyline in ``bins`` azimuth sectors seen
+    from ``points`` (P, 3; the module's front-face centre): rays at the sector's middle azimuth and
+    every ``step`` degrees of elevation through the same reach-limited caster as the sun's, the
+    highest blocked one per sector (0 where nothing stands) - the near-horizon profile, a by-product."""
+    azimuth = (np.arange(bins) + 0.5) * 360.0 / bins
+    elevation = np.arange(step / 2, 90.0, step)
+    az, el = np.repeat(azimuth, len(elevation)), np.tile(elevation, bins)
+    hits, _ = obstacle_shading(
+        obstacles=obstacles, centres=centres, reach_margin=margin, origins_for=lambda p, t, s: points[p],
+        samples=1, elevation=el, azimuth=az, sun=sun_vectors(el, az),
+    )  # fmt: skip
+    blocked = hits[:, :, 0].reshape(bins, len(elevation), len(centres))
+    heights = np.where(blocked, elevation[None, :, None], 0.0)
+    return heights.max(axis=1).T

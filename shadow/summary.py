@@ -145,6 +145,7 @@ def npz_write(path: Path, result: ShadingResult) -> None:
             unshaded_w=result.unshaded_w.astype(np.float32),
             string_loss_w=result.string_loss_w,
             string_names=np.array(result.string_names),
+            horizon_deg=result.horizon_deg if result.horizon_deg is not None else np.zeros((0, 36), np.float32),
         )
     tmp.replace(path)
 

@@ -141,6 +141,12 @@ def test_wall_shades_a_panel_exactly_below_its_elevation_angle():
     got = result.obstacle_fraction[:, 0] > 0.5
     assert expected.sum() > 20 and (~expected).sum() > 20
     assert np.array_equal(got[margin], expected[margin])
+    # the horizon profile (2-degree steps): due south (sector 18, 180-190 deg) the wall's top at
+    # atan(h / distance), and nothing north
+    horizon = result.horizon_deg[0]
+    south_distance = d / np.cos(np.radians(5.0))
+    assert abs(horizon[18] - np.degrees(np.arctan((top - y_sample) / south_distance))) <= 2.0
+    assert horizon[0] == 0.0 and horizon[35] == 0.0
 
 
 def test_no_shading_without_obstacles_when_rows_are_far_apart():
