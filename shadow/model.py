@@ -79,6 +79,53 @@ class ShadingResult:
     choices: dict = field(default_factory=dict)
 
 
+@dataclass
+class NearShadingTable:
+    """PVsyst's near-shading table idea: obstacle shade of every sample point per sun-direction
+    bin (``bin_deg`` of azimuth x elevation; a tracker's rotation follows from the direction),
+    built once per twin version and sample grid and completed by each run with the bins it needs.
+    ``bins`` maps (azimuth bin, elevation bin) to a row of ``bits`` (packed booleans, P x S)."""
+
+    bin_deg: float = 1.0
+    bins: dict[tuple[int, int], int] = field(default_factory=dict)
+    bits: list[np.ndarray] = field(default_factory=list)
+
+    def keys_of(self, azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
+        az = np.round(np.asarray(azimuth) / self.bin_deg).astype(int) % round(360 / self.bin_deg)
+        el = np.maximum(np.round(np.asarray(elevation) / self.bin_deg).astype(int), 0)
+        return np.column_stack([az, el])
+
+    def add(self, keys: np.ndarray, shaded: np.ndarray) -> None:
+        for key, row in zip(keys.tolist(), shaded, strict=True):
+            self.bins[tuple(key)] = len(self.bits)
+            self.bits.append(np.packbits(row.ravel()))
+
+    def lookup(self, keys: np.ndarray, *, panels: int, samples: int) -> np.ndarray:
+        rows = np.array([self.bins[tuple(k)] for k in keys.tolist()], dtype=int)
+        if not len(rows):
+            return np.zeros((0, panels, samples), dtype=bool)
+        packed = np.stack(self.bits)[rows]
+        return np.unpackbits(packed, axis=1, count=panels * samples).astype(bool).reshape(len(rows), panels, samples)
+
+    def save(self, path) -> None:
+        keys = np.array(list(self.bins), dtype=np.int32).reshape(-1, 2)
+        order = np.array(list(self.bins.values()), dtype=int)
+        bits = np.stack(self.bits)[order] if self.bits else np.zeros((0, 0), np.uint8)
+        tmp = path.with_suffix(".part")
+        with tmp.open("wb") as handle:
+            np.savez_compressed(handle, keys=keys, bits=bits, bin_deg=np.array(self.bin_deg))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path) -> NearShadingTable:
+        data = np.load(path)
+        table = cls(bin_deg=float(data["bin_deg"]))
+        for i, key in enumerate(data["keys"].tolist()):
+            table.bins[tuple(key)] = i
+            table.bits.append(data["bits"][i])
+        return table
+
+
 def _axis(mounting: dict) -> tuple[float, float]:
     """(axis_azimuth, axis_tilt) in pvlib's convention for the scene's mounting."""
     if mounting.get("type") == "single_axis":
@@ -119,7 +166,10 @@ def shading_compute(
     albedo: float = 0.25,
     progress: Callable[[float], None] | None = None,
     raycast_panels: list[int] | None = None,
+    table: NearShadingTable | None = None,
 ) -> ShadingResult:
+    """``table``: the twin version's near-shading table (obstacle shade per sun-direction bin),
+    read for the bins it holds and completed with the missing ones (exact per step without)."""
     module = module or ModuleSpec()
     report = progress or (lambda fraction: None)
     meshes = twin_meshes(twin_data=twin_data)
@@ -194,6 +244,38 @@ def shading_compute(
             origins_for=origins_for, n_samples=n_samples, sun=sun, only=raycast_panels,
         )  # fmt: skip
         rays = steps * len(panels) * n_samples
+    elif table is not None:
+        keys = table.keys_of(azimuth, elevation)
+        missing = np.array(sorted(set(map(tuple, keys.tolist())) - set(table.bins)), dtype=float).reshape(-1, 2)
+        if len(missing):
+            bin_az, bin_el = missing[:, 0] * table.bin_deg, missing[:, 1] * table.bin_deg
+            bin_bases = None
+            if bases is not None:
+                bin_theta = tracking.singleaxis(
+                    90.0 - bin_el, bin_az, axis_tilt=axis_tilt, axis_azimuth=axis_azimuth,
+                    max_angle=float(mounting.get("max_angle", 60.0)), backtrack=bool(mounting.get("backtrack", True)),
+                    gcr=gcr or 2.0 / 7.0,
+                )["tracker_theta"]  # fmt: skip
+                bin_theta = np.nan_to_num(np.asarray(bin_theta, dtype=float), nan=0.0)
+                bin_bases = tracker_panel_bases(bin_theta, axis_azimuth=axis_azimuth, axis_tilt=axis_tilt)
+
+            def bin_origins(p: np.ndarray, t: np.ndarray, s: np.ndarray) -> np.ndarray:
+                rot = (
+                    stored_rot[p]
+                    if bin_bases is None
+                    else np.where(tracked[p][:, None, None], bin_bases[t], stored_rot[p])
+                )
+                return centres[p] + np.einsum("nij,nj->ni", rot, samples.local[s])
+
+            fresh, rays = obstacle_shading(
+                obstacles=obstacles, centres=centres, reach_margin=reach_margin, origins_for=bin_origins,
+                samples=n_samples, elevation=bin_el, azimuth=bin_az, sun=sun_vectors(bin_el, bin_az),
+                progress=lambda f: report(0.05 + 0.6 * f),
+            )  # fmt: skip
+            table.add(missing.astype(int), fresh)
+        else:
+            rays = 0
+        obs_shaded = table.lookup(keys, panels=len(panels), samples=n_samples)
     else:
         obs_shaded, rays = obstacle_shading(
             obstacles=obstacles, centres=centres, reach_margin=reach_margin, origins_for=origins_for,

@@ -33,7 +33,7 @@ from twins.selectors import twin_version_data
 
 from . import summary as summaries
 from .choices import ACTIVE_STATUSES, SHADOW_RUN, ShadowArtifact, ShadowRunStatus
-from .model import ModuleSpec, ShadowCancelled, shading_compute, sun_times
+from .model import ModuleSpec, NearShadingTable, ShadowCancelled, shading_compute, sun_times
 from .models import ShadowRun
 
 logger = logging.getLogger("solarhub.shadow")
@@ -90,7 +90,10 @@ def shadow_parameters_check(*, plant: Plant, twin_data: dict, parameters: dict) 
     if row_model == "raycast" and cells > MAX_RAYCAST_CELLS:
         raise _invalid("row_model", "raycast is for small twins and short periods; use analytic.")
     grid = parameters.get("samples_per_panel") or [4, 2]
+    if parameters.get("shading_table") and row_model == "raycast":
+        raise _invalid("shading_table", "The near-shading table serves the analytic row model.")
     return {
+        "shading_table": bool(parameters.get("shading_table", False)),
         "start": start.isoformat(),
         "end": end.isoformat(),
         "step_minutes": step,
@@ -178,11 +181,22 @@ def shadow_run_compute(*, run: ShadowRun) -> dict:
         plant.latitude, plant.longitude, tz=plant.timezone, altitude=plant.elevation_m or 0.0
     )
     module, notes = _module_spec(plant)
+    table, table_path = None, None
+    if params.get("shading_table"):
+        grid = "x".join(str(n) for n in params["samples_per_panel"])
+        table_path = (
+            Path(settings.MEDIA_ROOT) / "shadow" / "tables" / f"twin-{run.twin_id}-v{run.twin_version}-{grid}.npz"
+        )
+        table = NearShadingTable.load(table_path) if table_path.is_file() else NearShadingTable()
+        notes.append(f"Near-shading table of twin version {run.twin_version}: {len(table.bins)} bins reused.")
     result = shading_compute(
         twin_data=twin_data, location=location, times=times, weather=params["weather"],
         grid=tuple(params["samples_per_panel"]), row_model=params["row_model"], module=module,
-        albedo=float(plant.albedo), progress=_progress_hook(run),
+        albedo=float(plant.albedo), progress=_progress_hook(run), table=table,
     )  # fmt: skip
+    if table_path is not None:
+        table_path.parent.mkdir(parents=True, exist_ok=True)
+        table.save(table_path)  # atomic replace; a concurrent run's table is as good
     result.choices["notes"] = notes
     result.choices["twinVersion"] = run.twin_version
     rows = summaries.panel_rows(result)

@@ -25,6 +25,11 @@ class ShadowParametersSerializer(serializers.Serializer):
         help_text="Sample points per panel [along the slope, across the width] (default [4, 2]).",
     )
     row_model = serializers.ChoiceField(choices=RowModel.choices, default=RowModel.ANALYTIC)
+    shading_table = serializers.BooleanField(
+        default=False,
+        help_text="Use (and complete) the twin version's near-shading table: obstacle shade per 1-degree sun "
+        "direction bin, built once per twin version and reused by later runs (faster repeats, binned accuracy).",
+    )
 
     def validate_step_minutes(self, value: int) -> int:
         if value < 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import numpy as np
@@ -220,3 +221,18 @@ def test_complete_stores_an_external_summary_that_the_reports_read(plant, instal
                             end=datetime(2026, 1, 11, 8, tzinfo=UTC)) == pytest.approx(10.0)  # fmt: skip
     assert shading_loss_kwh(plant=plant, start=datetime(2026, 5, 1, 8, tzinfo=UTC),
                             end=datetime(2026, 5, 2, 8, tzinfo=UTC)) is None  # fmt: skip
+
+
+def test_a_second_run_reuses_the_twin_versions_near_shading_table(plant, customer):
+    client = api_client_for(customer)
+    parameters = {**WINTER_DAY, "shadingTable": True}
+    first = _post(client, plant, parameters).json()["id"]
+    shadow_run_execute(run_id=first)
+    second = _post(client, plant, {**parameters, "weather": "tmy"}).json()["id"]
+    shadow_run_execute(run_id=second)
+    a = client.get(f"/api/shadow-analysis/{first}").json()["resultSummary"]
+    b = client.get(f"/api/shadow-analysis/{second}").json()["resultSummary"]
+    assert a["rays"] > 0 and b["rays"] == 0
+    reused = [int(re.search(r": (\d+) bins reused", s["model"]["notes"][-1]).group(1)) for s in (a, b)]
+    assert reused[0] == 0 and reused[1] > 0
+    assert _post(client, plant, {**parameters, "rowModel": "raycast"}).status_code == 400

@@ -11,7 +11,7 @@ import pvlib
 import pytest
 from pvlib import shading, tracking
 
-from shadow.model import shading_compute, sun_times
+from shadow.model import NearShadingTable, shading_compute, sun_times
 from shadow.scenes import box, rows_scene
 
 LOCATION = pvlib.location.Location(37.77, -122.42, tz="America/Los_Angeles")
@@ -193,3 +193,25 @@ def test_tracker_rotation_changes_the_shaded_panels():
     # and within one run, the set moves through the day
     sets = {tuple(np.flatnonzero(row)) for row in shaded_turning if row.any()}
     assert len(sets) > 1
+
+
+def test_the_near_shading_table_is_built_once_and_reused(tmp_path):
+    obstacles = [box(name="mast", centre=(1.0, 3.0, 7.0), size=(0.5, 6.0, 0.5)),
+                 box(name="shed", centre=(-6.0, 1.5, -9.0), size=(3.0, 3.0, 2.0))]  # fmt: skip
+    scene = rows_scene(rows=3, per_row=10, gcr=0.5, module=MODULE, obstacles=obstacles)
+    times = _days("2026-12-21", "2026-03-20", "2026-06-21", step=10)
+    exact = shading_compute(twin_data=scene, location=LOCATION, times=times)
+    table = NearShadingTable()
+    first = shading_compute(twin_data=scene, location=LOCATION, times=times, table=table)
+    assert first.rays > 0 and len(table.bins) > 50
+    path = tmp_path / "table.npz"
+    table.save(path)
+    reloaded = NearShadingTable.load(path)
+    again = shading_compute(twin_data=scene, location=LOCATION, times=times, table=reloaded)
+    assert again.rays == 0  # every bin came from the table
+    assert np.array_equal(again.obstacle_fraction, first.obstacle_fraction)
+    # 1-degree bins: the shadow edges move a little, the shaded energy hardly
+    assert (exact.obstacle_fraction > 0).any()
+    differ = np.abs(first.obstacle_fraction - exact.obstacle_fraction) > 0
+    assert differ.mean() < 0.01
+    assert first.string_loss_w.sum() == pytest.approx(exact.string_loss_w.sum(), rel=0.05)
