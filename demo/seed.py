@@ -360,6 +360,10 @@ def demo_seed() -> DemoOutcome:
     from twins.demo import demo_twins_seed
 
     demo_twins_seed(by=installer)
+    # A shadow analysis of the rooftop's twin (its chimney shades panels on winter mornings): shadow.demo.
+    from shadow.demo import demo_shadow_seed
+
+    demo_shadow_seed(by=installer)
     return DemoOutcome(users=users, plants=plants)
 
 

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from plants.models import Plant
 from plants.selectors import plant_ids_visible_to
+from shadow.selectors import shading_loss_kwh as shadow_shading_loss_kwh
 
 from .models import ReportJob
 
@@ -26,10 +27,9 @@ def shading_loss_kwh(*, plant: Plant, start: datetime, end: datetime) -> float |
     """Shading loss (kWh) over ``[start, end)`` from the plant's latest completed shadow run,
     or None when there is none — the loss waterfall then has no shading step.
 
-    The hook for the twins app's shadow analysis (another engineer's work in progress): until
-    it stores shadow runs with an energy loss, no plant has one and this answers None. It is
-    the only place the reports app reads shading from."""
-    return None
+    The shadow app computes it (pro-rated from the run's monthly summary); this is the only place
+    the reports app reads shading from."""
+    return shadow_shading_loss_kwh(plant=plant, start=start, end=end)
 
 
 def report_alarm_rows(*, plant: Plant, start: datetime, end: datetime, limit: int = 200) -> list[dict]:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "twins.apps.TwinsConfig",
     "forecasting.apps.ForecastingConfig",
     "collector.apps.CollectorConfig",
+    "shadow.apps.ShadowConfig",
     "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 
@@ -375,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "DeviceStatusEnum": "plants.live.DeviceStatus",
         "AlarmSeverityEnum": "alarms.choices.Severity",
         "NotificationSeverityEnum": "accounts.choices.AlarmSeverity",
+        "ShadowRunStatusEnum": "shadow.choices.ShadowRunStatus",
     },
 }
 

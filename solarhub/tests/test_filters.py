@@ -25,6 +25,8 @@ from plants.filters import DeviceFilter, PlantFilter
 from plants.models import Device, MeterDatasheet
 from reports.filters import ReportFilter
 from reports.models import ReportJob
+from shadow.filters import ShadowRunFilter
+from shadow.models import ShadowRun
 from solarhub.api.renderers import camel_key
 from solarhub.jobs.api.views import JobFilter
 from solarhub.models import Job, JobStatus
@@ -49,6 +51,7 @@ ROUTES = {
     "/api/jobs": JobFilter,
     "/api/digital-twins": DigitalTwinFilter,
     "/api/reports": ReportFilter,
+    "/api/shadow-analysis": ShadowRunFilter,
 }
 
 
@@ -173,7 +176,7 @@ def world(customer, installer, outsider, other_installer, plant_admin):
         "inv_fault": inv_fault, "box": box,
         "meter": meter, "inv_b": inv_b, "rules": rules, "alarm": alarm, "forecasts": forecasts, "jobs": jobs,
         "today": today, "customer": customer, "installer": installer, "outsider": outsider,
-        "other_installer": other_installer, "twins": _twins(a, b),
+        "other_installer": other_installer, "twins": _twins(a, b), "shadow": _shadow_runs(a, b),
     }  # fmt: skip
 
 
@@ -183,6 +186,14 @@ def _twins(*plants) -> dict[int, int]:
     from twins.tests.matrix import small_scene
 
     return {plant.id: twin_create(plant=plant, by=None, twin_data=small_scene()).id for plant in plants}
+
+
+def _shadow_runs(a, b) -> dict[str, ShadowRun]:
+    return {
+        "a_done": ShadowRun.objects.create(plant=a, status="completed"),
+        "a_queued": ShadowRun.objects.create(plant=a, status="queued"),
+        "b_failed": ShadowRun.objects.create(plant=b, status="failed"),
+    }
 
 
 def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
@@ -261,6 +272,10 @@ def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
             ("plantId", str(b.id), {w["reports"]["b_daily"].id}),
             ("status", "pending", {w["reports"]["a_monthly"].id}),
             ("reportType", "weekly", {w["reports"]["a_weekly"].id}),
+        ],
+        "/api/shadow-analysis": [
+            ("plantId", str(b.id), {w["shadow"]["b_failed"].id}),
+            ("status", "queued", {w["shadow"]["a_queued"].id}),
         ],
     }
 

@@ -16,7 +16,7 @@ from solarhub.testing.matrix import PERSONAS, Route, World, api_routes
 from solarhub.testing.personas import api_client_for
 
 APPS_WITH_MATRIX = [
-    "solarhub", "accounts", "plants", "telemetry", "alarms", "reports", "twins", "forecasting", "collector",
+    "solarhub", "accounts", "plants", "telemetry", "alarms", "reports", "twins", "forecasting", "collector", "shadow",
 ]  # fmt: skip
 
 
