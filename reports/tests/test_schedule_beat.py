@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import time
-import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,8 +18,7 @@ from django.utils import timezone
 from accounts.models import UserSetting
 from reports.models import ReportJob
 from solarhub.testing.personas import api_client_for
-from solarhub.testing.worker import celery_worker, worker_log
-from solarhub.tests.test_health import _current_database_url
+from solarhub.testing.worker import celery_worker, worker_env, worker_log
 
 from .helpers import constructed_day, kpi_plant
 
@@ -57,15 +55,11 @@ def test_beat_runs_a_schedule_on_the_worker_and_mails_the_pdf(customer, installe
     schedule_id = response.json()["id"]
 
     mailbox = tmp_path / "mail"
-    env = {
-        "DATABASE_URL": _current_database_url(settings),
-        "REDIS_URL": redis_url,
-        "CELERY_DEFAULT_QUEUE": f"beat-{uuid.uuid4().hex[:10]}",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "false",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # this test's (reports/tests/conftest.py)
-        "EMAIL_URL": f"filemail://{mailbox}",
-    }
+    env = worker_env(
+        redis_url,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),  # this test's (reports/tests/conftest.py)
+        EMAIL_URL=f"filemail://{mailbox}",
+    )
     with celery_worker(env, beat=True) as worker:
         report = _wait_for(
             lambda: ReportJob.objects.filter(scheduled_from_id=schedule_id, status__in=["completed", "failed"]).first(),

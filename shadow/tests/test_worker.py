@@ -7,32 +7,18 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-import uuid
 
 import pytest
-from django.conf import settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shadow.models import ShadowRun
 from shadow.scenes import box, rows_scene
 from solarhub.testing.personas import make_plant
 from solarhub.testing.server import gunicorn_server
-from solarhub.testing.services import redis_url_for_tests, services_required
-from solarhub.testing.worker import celery_worker, worker_log
-from solarhub.tests.test_health import _current_database_url
+from solarhub.testing.worker import celery_worker, worker_env, worker_log
 from twins.services import twin_create
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_url():
-    url = redis_url_for_tests()
-    if not url:
-        if services_required():
-            pytest.fail("Redis is required (SOLARHUB_REQUIRE_SERVICES) but does not answer")
-        pytest.skip("no Redis on this machine")
-    return url
 
 
 def _request(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
@@ -47,14 +33,7 @@ def test_a_real_worker_computes_a_shadow_run(customer, installer, redis_url, tmp
     plant = make_plant(name="Worker roof", owner=customer, installer=installer)
     chimney = box(name="chimney", centre=(-2.0, 1.75, 4.2), size=(0.9, 3.5, 0.9))
     twin_create(plant=plant, by=None, twin_data=rows_scene(rows=3, per_row=6, gcr=0.45, obstacles=[chimney]))
-    env = {
-        "DATABASE_URL": _current_database_url(settings),
-        "REDIS_URL": redis_url,
-        "CELERY_DEFAULT_QUEUE": f"test-{uuid.uuid4().hex[:10]}",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "false",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
+    env = worker_env(redis_url, MEDIA_ROOT=str(tmp_path / "media"))
     token = str(RefreshToken.for_user(customer).access_token)
     body = {"plantId": plant.pk, "parameters": {"start": "2026-12-01", "end": "2026-12-31", "stepMinutes": 30}}
     with celery_worker(env) as worker, gunicorn_server(env, settings_module="solarhub.settings.local") as base:

@@ -14,7 +14,33 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from django.conf import settings
+
 from .server import ROOT
+
+
+def session_database_url() -> str:
+    """The URL of the database this test session uses (the test database, already created), for
+    the processes a test starts."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker (and web process) on the test database and ``redis_url``,
+    consuming a queue of its own."""
+    return {
+        "DATABASE_URL": session_database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_DEFAULT_QUEUE": f"test-{uuid.uuid4().hex[:10]}",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "false",
+        **extra,
+    }
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from solarhub.testing.personas import api_client_for
 from solarhub.testing.server import free_port, gunicorn_server, http_get
+from solarhub.testing.worker import session_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -162,13 +163,8 @@ def test_detailed_sees_a_live_redis_and_reports_missing_workers(redis_url):
 
 
 def _current_database_url(settings) -> str:
-    """The URL of the database this test session uses (the test database, already created)."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    """The URL of the database this test session uses (solarhub.testing.worker.session_database_url)."""
+    return session_database_url()
 
 
 @pytest.mark.slow

@@ -17,16 +17,13 @@ import urllib.request
 import uuid
 
 import pytest
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from solarhub.models import Job, JobStatus
 from solarhub.testing.server import gunicorn_server
-from solarhub.testing.worker import celery_worker, worker_log
-
-from .test_health import _current_database_url
+from solarhub.testing.worker import celery_worker, worker_env, worker_log
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -38,13 +35,7 @@ def _request(method: str, url: str, token: str) -> tuple[int, dict]:
 
 
 def test_real_worker_runs_a_job_to_completion(plant_admin, redis_url):
-    env = {
-        "DATABASE_URL": _current_database_url(settings),
-        "REDIS_URL": redis_url,
-        "CELERY_DEFAULT_QUEUE": f"test-{uuid.uuid4().hex[:10]}",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "false",
-    }
+    env = worker_env(redis_url)
     token = str(RefreshToken.for_user(plant_admin).access_token)
     with celery_worker(env) as worker, gunicorn_server(env, settings_module="solarhub.settings.local") as base:
         status, accepted = _request("POST", f"{base}/api/jobs/selfcheck", token)
@@ -111,16 +102,9 @@ def test_a_job_whose_whole_worker_was_killed_is_requeued_and_done_elsewhere(plan
     from solarhub.tests.worker_jobs import SLEEP
 
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    env = {
-        "DATABASE_URL": _current_database_url(settings),
-        "REDIS_URL": redis_url,
-        "CELERY_DEFAULT_QUEUE": queue,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "false",
-        "JOB_LEASE_SECONDS": "3",
-        "JOB_HEARTBEAT_SECONDS": "1",
-        "JOB_MAX_ATTEMPTS": "2",
-    }
+    env = worker_env(
+        redis_url, CELERY_DEFAULT_QUEUE=queue, JOB_LEASE_SECONDS="3", JOB_HEARTBEAT_SECONDS="1", JOB_MAX_ATTEMPTS="2"
+    )
     producer = Celery("test-producer", broker=redis_url, set_as_current=False)
     job = Job.objects.create(kind=SLEEP, requested_by=plant_admin, params={"seconds": 600})
     try:
