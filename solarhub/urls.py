@@ -26,6 +26,7 @@ api_patterns = [
     path("", include("twins.api.urls")),
     path("", include("forecasting.api.urls")),
     path("", include("collector.api.urls")),
+    path("", include("storage.api.urls")),  # after alarms: its bess/alert and pcs/alert come first
     *jobs_patterns,
 ]
 

@@ -126,6 +126,7 @@ def _datetime(value):
 
 CONFIG_FIELDS = [
     "plant_code",
+    "cctv_url",
     "timezone",
     "elevation_m",
     "no_of_inverters",

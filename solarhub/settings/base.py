@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "twins.apps.TwinsConfig",
     "forecasting.apps.ForecastingConfig",
     "collector.apps.CollectorConfig",
+    "storage.apps.StorageConfig",  # battery storage and seed 003's site views (issue 21)
     "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 
