@@ -72,7 +72,7 @@ class BessTableSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class _Flag(serializers.Serializer):
+class _StatusFlag(serializers.Serializer):
     bit = serializers.IntegerField()
     name = serializers.CharField()
     category = serializers.CharField()
@@ -91,7 +91,7 @@ class PcsDetailSerializer(serializers.Serializer):
     status_words = serializers.DictField(
         child=serializers.CharField(allow_null=True), help_text="The seven words, 16-char binary."
     )
-    decoded = serializers.DictField(child=_Flag(many=True))
+    decoded = serializers.DictField(child=_StatusFlag(many=True))
     status = serializers.CharField()
 
 
@@ -234,7 +234,7 @@ class _Energies(serializers.Serializer):
     aux = _num()
 
 
-class OverviewSerializer(serializers.Serializer):
+class SystemOverviewSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     plant_name = serializers.CharField()
     timezone = serializers.CharField()

@@ -189,7 +189,7 @@ class InverterView(_StorageView):
         return _seed(inverter_detail(inverter=inverter))
 
 
-@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.OverviewSerializer, **_ERRORS})
+@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.SystemOverviewSerializer, **_ERRORS})
 class SystemOverviewView(_StorageView):
     """Seed 003's system overview: power flows, SoC/SoH, today's energies, device states and the
     platform services."""

@@ -87,7 +87,14 @@ def constructed_day(plant, site: dict[str, Device], day: date) -> None:
         aux_kw = AUX_KW[0] if local.hour < 12 else AUX_KW[1]
         used += aux_kw * STEP.total_seconds() / 3600
         rows[pcs].append(
-            (ts, {"ac_power": kw, "charge_energy": START_COUNTER + charged, "discharge_energy": START_COUNTER + discharged})
+            (
+                ts,
+                {
+                    "ac_power": kw,
+                    "charge_energy": START_COUNTER + charged,
+                    "discharge_energy": START_COUNTER + discharged,
+                },
+            )
         )
         rows[aux].append((ts, {"ac_power": aux_kw, "import_energy": START_COUNTER + used}))
         rows[grid].append((ts, {"frequency": 60.02, "ac_power": kw - aux_kw}))

@@ -73,7 +73,9 @@ def _body(w, t) -> dict:
 
 
 def _plant_route(name: str, path: str) -> Route:
-    return Route(name, "GET", lambda w, t: f"{path}{'&' if '?' in path else '?'}plantId={w.plants[t].id}", _see_own, _see_other)
+    return Route(
+        name, "GET", lambda w, t: f"{path}{'&' if '?' in path else '?'}plantId={w.plants[t].id}", _see_own, _see_other
+    )
 
 
 _write_own = expect(customer=200, installer=200, plant_admin=200, outsider=404)
@@ -84,7 +86,9 @@ MATRIX = [
     Route("api:pcs-detail", "GET", _pcs, _see_own, _see_other),
     _plant_route("api:meters", "/api/v1/meters"),
     _plant_route("api:meters-aux", "/api/v1/meters/aux?data_type=summary&time=2026-06-01"),
-    Route("api:inverter-detail", "GET", lambda w, t: f"/api/v1/inverter?deviceId={w.devices[t].id}", _see_own, _see_other),
+    Route(
+        "api:inverter-detail", "GET", lambda w, t: f"/api/v1/inverter?deviceId={w.devices[t].id}", _see_own, _see_other
+    ),
     _plant_route("api:system-overview", "/api/v1/system/overview"),
     _plant_route("api:system-topology", "/api/v1/system/topology"),
     _plant_route("api:config-sidebar", "/api/v1/config/sidebar"),
@@ -129,7 +133,9 @@ MATRIX = [
         expect(customer=400, installer=400, plant_admin=201, outsider=201),
         body=_body,
     ),
-    Route("api:dispatch-event-detail", "GET", lambda w, t: f"/api/dispatch-events/{_event(w, t).id}", _see_own, _see_other),
+    Route(
+        "api:dispatch-event-detail", "GET", lambda w, t: f"/api/dispatch-events/{_event(w, t).id}", _see_own, _see_other
+    ),
     *[
         Route(
             "api:dispatch-event-detail",

@@ -25,9 +25,11 @@ def site(own_plant):
 
 
 def test_power_loss_of_a_constructed_day(customer, own_plant, site):
-    body = api_client_for(customer).get(
-        f"/api/v1/analysis/power-loss?plantId={own_plant.pk}&start_time=2026-06-01 00:00:00&days=2"
-    ).json()
+    body = (
+        api_client_for(customer)
+        .get(f"/api/v1/analysis/power-loss?plantId={own_plant.pk}&start_time=2026-06-01 00:00:00&days=2")
+        .json()
+    )
     first, second = body["daily_data"]
     assert first == {
         "date": "2026-06-01",

@@ -19,7 +19,11 @@ from .helpers import constructed_day, storage_site
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 6, 1)
-TIERS = [{"min_exec_rate": 0.95, "index": 1.0}, {"min_exec_rate": 0.85, "index": 0.7}, {"min_exec_rate": 0.7, "index": 0.5}]
+TIERS = [
+    {"min_exec_rate": 0.95, "index": 1.0},
+    {"min_exec_rate": 0.85, "index": 0.7},
+    {"min_exec_rate": 0.7, "index": 0.5},
+]
 
 
 def _local(plant, hour: int, minute: int = 0) -> datetime:
@@ -45,9 +49,11 @@ def dispatched(own_plant):
 
 
 def test_daily_income_of_a_block_with_known_delivery(customer, own_plant, dispatched):
-    body = api_client_for(customer).get(
-        f"/api/v1/schedule/income/daily?plantId={own_plant.pk}&start_time=2026-06-01 00:00:00"
-    ).json()
+    body = (
+        api_client_for(customer)
+        .get(f"/api/v1/schedule/income/daily?plantId={own_plant.pk}&start_time=2026-06-01 00:00:00")
+        .json()
+    )
     assert body["date"] == "2026-06-01" and body["currency"] == "TWD"
     assert len(body["hourly_data"]) == 24
     hour = body["hourly_data"][18]
@@ -61,7 +67,11 @@ def test_daily_income_of_a_block_with_known_delivery(customer, own_plant, dispat
 
 
 def test_monthly_income(customer, own_plant, dispatched):
-    body = api_client_for(customer).get(f"/api/v1/schedule/income/monthly?plantId={own_plant.pk}&start_time=2026-06").json()
+    body = (
+        api_client_for(customer)
+        .get(f"/api/v1/schedule/income/monthly?plantId={own_plant.pk}&start_time=2026-06")
+        .json()
+    )
     assert len(body["daily_data"]) == 30
     assert body["daily_data"][0]["total_income"] == 166.25 and body["daily_data"][1]["total_income"] == 0.0
     assert body["total_income"] == 166.25
@@ -69,14 +79,18 @@ def test_monthly_income(customer, own_plant, dispatched):
 
 @pytest.mark.parametrize("month", ["2024-13", "2024-00", "2024-1x", "24-01", ""])
 def test_a_bad_month_is_400(customer, own_plant, dispatched, month):
-    response = api_client_for(customer).get(f"/api/v1/schedule/income/monthly?plantId={own_plant.pk}&start_time={month}")
+    response = api_client_for(customer).get(
+        f"/api/v1/schedule/income/monthly?plantId={own_plant.pk}&start_time={month}"
+    )
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_MONTH"
 
 
 def test_income_without_a_tariff_is_404_no_tariff(customer, own_plant, dispatched):
     StorageTariff.objects.all().delete()
-    response = api_client_for(customer).get(f"/api/v1/schedule/income/daily?plantId={own_plant.pk}&start_time=2026-06-01")
+    response = api_client_for(customer).get(
+        f"/api/v1/schedule/income/daily?plantId={own_plant.pk}&start_time=2026-06-01"
+    )
     assert response.status_code == 404 and response.json()["error_code"] == "NO_TARIFF"
 
 

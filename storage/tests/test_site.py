@@ -31,7 +31,9 @@ def test_bess_table_shows_each_racks_latest_readings(customer, own_plant, site):
     ingest(
         own_plant,
         {
-            site["rack1"].serial_number: [(now, {"battery_mode": 1, "battery_voltage": 750.5, "soc": 85.2, "cell_voltage_max_id": 17})],
+            site["rack1"].serial_number: [
+                (now, {"battery_mode": 1, "battery_voltage": 750.5, "soc": 85.2, "cell_voltage_max_id": 17})
+            ],
             site["rack2"].serial_number: [(now, {"battery_mode": 0, "battery_voltage": 748.2, "soc": 72.1})],
         },
     )
