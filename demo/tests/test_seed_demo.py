@@ -29,6 +29,7 @@ from twins.models import DigitalTwin
 pytestmark = pytest.mark.django_db
 
 ROOFTOP, FARM, HOME = "DEMO-ROOF-01", "DEMO-FARM-01", "DEMO2-HOME-01"
+STORAGE = "DEMO-BESS-01"  # the solar + storage site (storage/tests/test_demo.py)
 
 
 def _seed(*args: str) -> str:
@@ -93,7 +94,7 @@ def test_seed_demo_recreates_only_what_is_missing(seeded):
 def test_demo_plants_have_owner_installer_and_synced_memberships(seeded):
     demo, demo2, installer = _user("demo"), _user("demo2"), _user("installer1")
     plants = {p.plant_code: p for p in Plant.objects.all()}
-    assert set(plants) == {ROOFTOP, FARM, HOME}
+    assert set(plants) == {ROOFTOP, FARM, HOME, STORAGE}
     for code, owner in ((ROOFTOP, demo), (FARM, demo), (HOME, demo2)):
         plant = plants[code]
         assert (plant.owner, plant.installer) == (owner, installer)

@@ -32,7 +32,7 @@ def storage_site(plant, *, racks: int = 2) -> dict[str, Device]:
     aux = Device.objects.create(plant=plant, type="meter", name="Aux meter", serial_number=f"{code}-AUX")
     MeterDatasheet.objects.create(device=aux, role="aux")
     pcs = Device.objects.create(plant=plant, type="pcs", name="PCS 1", serial_number=f"{code}-PCS1")
-    bess = Device.objects.create(plant=plant, type="bess", name="BESS 1", serial_number=f"{code}-BESS1", parent=pcs)
+    bess = Device.objects.create(plant=plant, type="bess", name="BESS 1", serial_number=f"{code}-BESS1")
     BessDatasheet.objects.create(device=bess, usable_capacity_kwh=1000.0, energy_rating_kwh=1100.0, chemistry="lfp")
     inverter = Device.objects.create(plant=plant, type="inverter", name="Inverter 1", serial_number=f"{code}-INV1")
     site = {"grid": grid, "aux": aux, "pcs": pcs, "bess": bess, "inverter": inverter}
