@@ -171,9 +171,9 @@ def _plant_ids_seen_by(username: str) -> set[int]:
 
 def test_each_demo_account_sees_exactly_its_plants_through_the_api(seeded):
     ids = dict(Plant.objects.values_list("plant_code", "id"))
-    assert _plant_ids_seen_by("demo") == {ids[ROOFTOP], ids[FARM]}
+    assert _plant_ids_seen_by("demo") == {ids[ROOFTOP], ids[FARM], ids[STORAGE]}
     assert _plant_ids_seen_by("demo2") == {ids[HOME]}
-    assert _plant_ids_seen_by("installer1") == {ids[ROOFTOP], ids[FARM], ids[HOME]}
+    assert _plant_ids_seen_by("installer1") == {ids[ROOFTOP], ids[FARM], ids[HOME], ids[STORAGE]}
     assert _plant_ids_seen_by("admin") == set(ids.values())
     # and demo cannot open demo2's plant either
     assert api_client_for(_user("demo")).get(f"/api/plants/{ids[HOME]}").status_code == 404
