@@ -48,6 +48,8 @@ class DispatchEventUpdateSerializer(DispatchEventSerializer):
 
 
 # --- seed 003 response shapes (documentation; snake_case on the wire) ------------------------------
+# Their component names start with ``Seed003``: the schema keeps those property names verbatim
+# (``solarhub.api.schema.VERBATIM_PREFIXES``), as the views send them.
 
 _Num = serializers.FloatField
 
@@ -56,7 +58,7 @@ def _num(**kwargs) -> serializers.FloatField:
     return serializers.FloatField(allow_null=True, **kwargs)
 
 
-class BessTableSerializer(serializers.Serializer):
+class Seed003BessTableSerializer(serializers.Serializer):
     bess_number = serializers.IntegerField()
     plant_id = serializers.IntegerField()
     device_id = serializers.IntegerField()
@@ -72,13 +74,13 @@ class BessTableSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class _StatusFlag(serializers.Serializer):
+class Seed003StatusFlag(serializers.Serializer):
     bit = serializers.IntegerField()
     name = serializers.CharField()
     category = serializers.CharField()
 
 
-class PcsDetailSerializer(serializers.Serializer):
+class Seed003PcsDetailSerializer(serializers.Serializer):
     pcs_number = serializers.IntegerField()
     plant_id = serializers.IntegerField()
     device_id = serializers.IntegerField()
@@ -91,11 +93,11 @@ class PcsDetailSerializer(serializers.Serializer):
     status_words = serializers.DictField(
         child=serializers.CharField(allow_null=True), help_text="The seven words, 16-char binary."
     )
-    decoded = serializers.DictField(child=_StatusFlag(many=True))
+    decoded = serializers.DictField(child=Seed003StatusFlag(many=True))
     status = serializers.CharField()
 
 
-class _Meter(serializers.Serializer):
+class Seed003Meter(serializers.Serializer):
     meter_id = serializers.IntegerField(help_text="1.. in id order.")
     device_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -116,22 +118,22 @@ class _Meter(serializers.Serializer):
     timestamp = serializers.DateTimeField(allow_null=True)
 
 
-class MetersSerializer(serializers.Serializer):
+class Seed003MetersSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
-    meters = _Meter(many=True)
+    meters = Seed003Meter(many=True)
     meter_count = serializers.IntegerField()
     total_power = _num()
     status = serializers.CharField()
 
 
-class _AuxSummary(serializers.Serializer):
+class Seed003AuxSummary(serializers.Serializer):
     total_energy = _num()
     avg_power = _num()
     max_power = _num()
     min_power = _num()
 
 
-class AuxMeterSerializer(serializers.Serializer):
+class Seed003AuxMeterSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     date = serializers.DateField()
     timezone = serializers.CharField()
@@ -142,7 +144,7 @@ class AuxMeterSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class _InverterData(serializers.Serializer):
+class Seed003InverterData(serializers.Serializer):
     nominal_active_power = _num()
     total_active_power = _num()
     total_apparent_power = _num()
@@ -154,37 +156,37 @@ class _InverterData(serializers.Serializer):
     dc_power = _num()
 
 
-class _Mppt(serializers.Serializer):
+class Seed003Mppt(serializers.Serializer):
     mppt_id = serializers.IntegerField()
     voltage = _num()
     current = _num()
     power = _num(help_text="W")
 
 
-class _String(serializers.Serializer):
+class Seed003String(serializers.Serializer):
     string_id = serializers.IntegerField()
     current = _num()
 
 
-class _Phase(serializers.Serializer):
+class Seed003Phase(serializers.Serializer):
     phase = serializers.CharField()
     voltage = _num()
     current = _num()
 
 
-class InverterSerializer(serializers.Serializer):
+class Seed003InverterSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     device_id = serializers.IntegerField()
     device_name = serializers.CharField()
     timestamp = serializers.DateTimeField(allow_null=True)
-    inverter_data = _InverterData()
-    mppt_data = _Mppt(many=True)
-    string_currents = _String(many=True)
-    phase_data = _Phase(many=True)
+    inverter_data = Seed003InverterData()
+    mppt_data = Seed003Mppt(many=True)
+    string_currents = Seed003String(many=True)
+    phase_data = Seed003Phase(many=True)
     status = serializers.CharField()
 
 
-class SidebarSerializer(serializers.Serializer):
+class Seed003SidebarSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     bess_type = serializers.CharField()
     bess_number = serializers.IntegerField()
@@ -198,7 +200,7 @@ class SidebarSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class _Node(serializers.Serializer):
+class Seed003Node(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     type = serializers.CharField(help_text="server, database, redis, broker, worker, or a device type (meter_grid...).")
@@ -206,50 +208,50 @@ class _Node(serializers.Serializer):
     device_id = serializers.IntegerField(required=False)
 
 
-class _Link(serializers.Serializer):
+class Seed003Link(serializers.Serializer):
     source = serializers.CharField()
     target = serializers.CharField()
     status = serializers.ChoiceField(choices=["connected", "disconnected"])
 
 
-class TopologySerializer(serializers.Serializer):
+class Seed003TopologySerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
-    nodes = _Node(many=True)
-    links = _Link(many=True)
+    nodes = Seed003Node(many=True)
+    links = Seed003Link(many=True)
     timestamp = serializers.DateTimeField()
     status = serializers.CharField()
 
 
-class _Flows(serializers.Serializer):
+class Seed003Flows(serializers.Serializer):
     pv = _num()
     battery = _num(help_text="+ discharging")
     grid = _num()
     aux = _num()
 
 
-class _Energies(serializers.Serializer):
+class Seed003Energies(serializers.Serializer):
     pv = _num()
     charge = _num()
     discharge = _num()
     aux = _num()
 
 
-class SystemOverviewSerializer(serializers.Serializer):
+class Seed003SystemOverviewSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     plant_name = serializers.CharField()
     timezone = serializers.CharField()
     date = serializers.DateField()
-    power = _Flows(help_text="kW, sums of fresh latest values.")
+    power = Seed003Flows(help_text="kW, sums of fresh latest values.")
     soc = _num()
     soh = _num()
-    energy_today = _Energies(help_text="kWh since plant-local midnight, from the counters.")
+    energy_today = Seed003Energies(help_text="kWh since plant-local midnight, from the counters.")
     device_states = serializers.DictField(child=serializers.IntegerField())
     devices = serializers.DictField(child=serializers.IntegerField())
-    services = _Node(many=True)
+    services = Seed003Node(many=True)
     status = serializers.CharField()
 
 
-class _Event(serializers.Serializer):
+class Seed003Event(serializers.Serializer):
     index = serializers.IntegerField()
     id = serializers.IntegerField()
     mode = serializers.ChoiceField(choices=DispatchMode.choices)
@@ -268,9 +270,9 @@ class _Event(serializers.Serializer):
     description = serializers.CharField()
 
 
-class ScheduleSerializer(serializers.Serializer):
+class Seed003ScheduleSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
-    events = _Event(many=True)
+    events = Seed003Event(many=True)
     mode = serializers.CharField()
     weeks = serializers.IntegerField()
     start_date = serializers.DateField()
@@ -278,7 +280,7 @@ class ScheduleSerializer(serializers.Serializer):
     total_count = serializers.IntegerField()
 
 
-class _Fees(serializers.Serializer):
+class Seed003Fees(serializers.Serializer):
     committed_energy = _num(help_text="MWh")
     delivered_energy = _num(help_text="MWh")
     capacity_fee = _num()
@@ -287,17 +289,17 @@ class _Fees(serializers.Serializer):
     performance_index = _num()
 
 
-class _HourFees(_Fees):
+class Seed003HourFees(Seed003Fees):
     hour = serializers.IntegerField()
     time = serializers.DateTimeField()
 
 
-class _DayFees(_Fees):
+class Seed003DayFees(Seed003Fees):
     date = serializers.DateField()
     total_income = _num()
 
 
-class _Totals(serializers.Serializer):
+class Seed003Totals(serializers.Serializer):
     plant_id = serializers.IntegerField()
     timezone = serializers.CharField()
     currency = serializers.CharField()
@@ -308,20 +310,20 @@ class _Totals(serializers.Serializer):
     avg_performance_index = _num()
 
 
-class IncomeDailySerializer(_Totals):
+class Seed003IncomeDailySerializer(Seed003Totals):
     date = serializers.DateField()
-    hourly_data = _HourFees(many=True)
+    hourly_data = Seed003HourFees(many=True)
 
 
-class IncomeMonthlySerializer(_Totals):
+class Seed003IncomeMonthlySerializer(Seed003Totals):
     month = serializers.CharField()
-    daily_data = _DayFees(many=True)
+    daily_data = Seed003DayFees(many=True)
 
 
 _PAIRS = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(allow_null=True)))
 
 
-class _Block(serializers.Serializer):
+class Seed003Block(serializers.Serializer):
     event_id = serializers.IntegerField()
     mode = serializers.CharField()
     time_start = serializers.DateTimeField()
@@ -331,7 +333,7 @@ class _Block(serializers.Serializer):
     exec_rate = _num()
 
 
-class ExecRateSerializer(serializers.Serializer):
+class Seed003ExecRateSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     date = serializers.DateField()
     timezone = serializers.CharField()
@@ -339,11 +341,11 @@ class ExecRateSerializer(serializers.Serializer):
     data = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(allow_null=True)), help_text="[[epoch_ms, rate], ...]"
     )
-    blocks = _Block(many=True)
+    blocks = Seed003Block(many=True)
     status = serializers.CharField()
 
 
-class _LossDay(serializers.Serializer):
+class Seed003LossDay(serializers.Serializer):
     date = serializers.DateField()
     charge_energy = _num()
     discharge_energy = _num()
@@ -352,11 +354,11 @@ class _LossDay(serializers.Serializer):
     aux_consumption = _num()
 
 
-class PowerLossSerializer(serializers.Serializer):
+class Seed003PowerLossSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     start_date = serializers.DateField()
     timezone = serializers.CharField()
-    daily_data = _LossDay(many=True)
+    daily_data = Seed003LossDay(many=True)
     total_discharge = _num()
     total_charge = _num()
     total_loss = _num()
@@ -364,25 +366,25 @@ class PowerLossSerializer(serializers.Serializer):
     total_aux = _num()
 
 
-class _IoRow(serializers.Serializer):
+class Seed003IoRow(serializers.Serializer):
     time = serializers.DateTimeField()
     label = serializers.CharField()
     charge_energy = _num()
     discharge_energy = _num()
 
 
-class PowerIoSerializer(serializers.Serializer):
+class Seed003PowerIoSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     select_time = serializers.DateField()
     data_type = serializers.ChoiceField(choices=["daily", "monthly"])
     timezone = serializers.CharField()
-    data = _IoRow(many=True)
+    data = Seed003IoRow(many=True)
     total_charge = _num()
     total_discharge = _num()
     efficiency = _num()
 
 
-class FreqPowerSerializer(serializers.Serializer):
+class Seed003FreqPowerSerializer(serializers.Serializer):
     plant_id = serializers.IntegerField()
     date_period = serializers.IntegerField()
     select_time = serializers.DateTimeField(allow_null=True)
@@ -398,31 +400,31 @@ class FreqPowerSerializer(serializers.Serializer):
 # --- storage KPIs (camelCase like every /api/ resource) -------------------------------------------
 
 
-class _Bin(serializers.Serializer):
+class StorageBin(serializers.Serializer):
     bin = serializers.CharField()
     low = serializers.IntegerField()
     high = serializers.IntegerField()
     value = serializers.FloatField()
 
 
-class _SohPoint(serializers.Serializer):
+class StorageSohPoint(serializers.Serializer):
     date = serializers.DateField()
     soh = serializers.FloatField()
 
 
-class _SpreadPoint(serializers.Serializer):
+class StorageSpreadPoint(serializers.Serializer):
     date = serializers.DateField()
     spread_mv = serializers.FloatField()
 
 
-class _RackSpread(serializers.Serializer):
+class StorageRackSpread(serializers.Serializer):
     device_id = serializers.IntegerField()
     name = serializers.CharField()
     rack = serializers.CharField()
-    points = _SpreadPoint(many=True)
+    points = StorageSpreadPoint(many=True)
 
 
-class _KpiEnergy(serializers.Serializer):
+class StorageKpiEnergy(serializers.Serializer):
     ac_charge = _num()
     ac_discharge = _num()
     dc_charge = _num()
@@ -434,16 +436,16 @@ class StorageKpisSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     timezone = serializers.CharField()
-    energy = _KpiEnergy(help_text="kWh")
+    energy = StorageKpiEnergy(help_text="kWh")
     round_trip_efficiency_ac = _num(help_text="%")
     round_trip_efficiency_dc = _num(help_text="%")
     usable_capacity_kwh = _num()
     equivalent_full_cycles = _num()
-    rainflow_cycles = _Bin(many=True, help_text="Cycles by depth of discharge (SoC points).")
-    soc_histogram = _Bin(many=True, help_text="Share of 5-minute samples per SoC bin.")
+    rainflow_cycles = StorageBin(many=True, help_text="Cycles by depth of discharge (SoC points).")
+    soc_histogram = StorageBin(many=True, help_text="Share of 5-minute samples per SoC bin.")
     time_high_soc_pct = _num()
     time_low_soc_pct = _num()
-    soh_trend = _SohPoint(many=True)
+    soh_trend = StorageSohPoint(many=True)
     capacity_fade_pct = _num()
     capacity_fade_pct_per_year = _num()
-    cell_spread = _RackSpread(many=True)
+    cell_spread = StorageRackSpread(many=True)

@@ -106,7 +106,7 @@ def _number(raw: str, name: str, code: str) -> int:
 @extend_schema(
     tags=["storage"],
     parameters=[_PLANT, OpenApiParameter("rack", str, description="One rack only: rack01, 1...")],
-    responses={200: s.BessTableSerializer, **_ERRORS},
+    responses={200: s.Seed003BessTableSerializer, **_ERRORS},
 )
 class BessView(_StorageView):
     """Seed 003's BESS table: the plant's n-th BESS (1.. by id), its racks as columns."""
@@ -124,7 +124,7 @@ class BessView(_StorageView):
         return _seed(bess_table(plant=plant, bess_number=number, rack=rack))
 
 
-@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.PcsDetailSerializer, **_ERRORS})
+@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.Seed003PcsDetailSerializer, **_ERRORS})
 class PcsView(_StorageView):
     """Seed 003's PCS detail: live values and the decoded status words of the n-th PCS."""
 
@@ -137,7 +137,7 @@ class PcsView(_StorageView):
 @extend_schema(
     tags=["storage"],
     parameters=[_PLANT, OpenApiParameter("role", str, enum=MeterRole.values, description="Only meters of this role.")],
-    responses={200: s.MetersSerializer, **_ERRORS},
+    responses={200: s.Seed003MetersSerializer, **_ERRORS},
 )
 class MetersView(_StorageView):
     """Seed 003's meter list, from the meters' latest values."""
@@ -155,7 +155,7 @@ class MetersView(_StorageView):
         OpenApiParameter("time", str, description="Plant-local date YYYY-MM-DD (default today)."),
         OpenApiParameter("data_type", str, enum=["chart", "summary"], description="Default chart."),
     ],
-    responses={200: s.AuxMeterSerializer, **_ERRORS},
+    responses={200: s.Seed003AuxMeterSerializer, **_ERRORS},
 )
 class AuxMeterView(_StorageView):
     """Seed 003's aux meter day: the 5-minute chart or the day's summary."""
@@ -170,7 +170,7 @@ class AuxMeterView(_StorageView):
 @extend_schema(
     tags=["storage"],
     parameters=[_PLANT, OpenApiParameter("deviceId", int, description="The inverter (default the plant's first).")],
-    responses={200: s.InverterSerializer, **_ERRORS},
+    responses={200: s.Seed003InverterSerializer, **_ERRORS},
 )
 class InverterView(_StorageView):
     """Seed 003's inverter detail. ``?deviceId`` names the inverter (404 when not a visible
@@ -189,7 +189,7 @@ class InverterView(_StorageView):
         return _seed(inverter_detail(inverter=inverter))
 
 
-@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.SystemOverviewSerializer, **_ERRORS})
+@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.Seed003SystemOverviewSerializer, **_ERRORS})
 class SystemOverviewView(_StorageView):
     """Seed 003's system overview: power flows, SoC/SoH, today's energies, device states and the
     platform services."""
@@ -198,7 +198,7 @@ class SystemOverviewView(_StorageView):
         return _seed(overview(plant=self.storage_plant()))
 
 
-@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.TopologySerializer, **_ERRORS})
+@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.Seed003TopologySerializer, **_ERRORS})
 class SystemTopologyView(_StorageView):
     """Seed 003's topology: the platform services and the plant's device graph with live status."""
 
@@ -206,7 +206,7 @@ class SystemTopologyView(_StorageView):
         return _seed(topology(plant=self.storage_plant()))
 
 
-@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.SidebarSerializer, **_ERRORS})
+@extend_schema(tags=["storage"], parameters=[_PLANT], responses={200: s.Seed003SidebarSerializer, **_ERRORS})
 class ConfigSidebarView(_StorageView):
     """Seed 003's sidebar: device counts of the plant and its ``cctv_url``."""
 
@@ -225,7 +225,7 @@ class ConfigSidebarView(_StorageView):
         OpenApiParameter("weeks", int, description="1..52 (default 1)."),
         OpenApiParameter("start", str, description="First plant-local day (default this week's Monday)."),
     ],
-    responses={200: s.ScheduleSerializer, **_ERRORS},
+    responses={200: s.Seed003ScheduleSerializer, **_ERRORS},
 )
 class ScheduleView(_StorageView):
     """Seed 003's schedule: the plant's dispatch events starting in the window."""
@@ -243,7 +243,7 @@ class ScheduleView(_StorageView):
 @extend_schema(
     tags=["storage"],
     parameters=[_PLANT, OpenApiParameter("start_time", str, description="The plant-local day (default today).")],
-    responses={200: s.IncomeDailySerializer, **_ERRORS},
+    responses={200: s.Seed003IncomeDailySerializer, **_ERRORS},
 )
 class IncomeDailyView(_StorageView):
     """Seed 003's daily income per plant-local hour (README: the income formula)."""
@@ -256,7 +256,7 @@ class IncomeDailyView(_StorageView):
 @extend_schema(
     tags=["storage"],
     parameters=[_PLANT, OpenApiParameter("start_time", str, required=True, description="The month, YYYY-MM.")],
-    responses={200: s.IncomeMonthlySerializer, **_ERRORS},
+    responses={200: s.Seed003IncomeMonthlySerializer, **_ERRORS},
 )
 class IncomeMonthlyView(_StorageView):
     """Seed 003's monthly income per plant-local day."""
@@ -274,7 +274,7 @@ class IncomeMonthlyView(_StorageView):
         OpenApiParameter("date", str, required=True, description="The plant-local day."),
         OpenApiParameter("data_type", str, enum=["exec_rate", "roll_exec_rate", "hour_exec_rate"]),
     ],
-    responses={200: s.ExecRateSerializer, **_ERRORS},
+    responses={200: s.Seed003ExecRateSerializer, **_ERRORS},
 )
 class ExecRateView(_StorageView):
     """Seed 003's execution-rate series of a day's awarded blocks."""
@@ -298,7 +298,7 @@ class ExecRateView(_StorageView):
         OpenApiParameter("start_time", str, required=True, description="First plant-local day."),
         OpenApiParameter("days", int, description=f"1..{MAX_ANALYSIS_DAYS} (default 7)."),
     ],
-    responses={200: s.PowerLossSerializer, **_ERRORS},
+    responses={200: s.Seed003PowerLossSerializer, **_ERRORS},
 )
 class PowerLossView(_StorageView):
     """Seed 003's power loss: charge, discharge, loss, efficiency and aux energy per day."""
@@ -317,7 +317,7 @@ class PowerLossView(_StorageView):
         OpenApiParameter("select_time", str, required=True, description="The plant-local day (monthly: its month)."),
         OpenApiParameter("data_type", str, enum=["daily", "monthly"], description="Default daily."),
     ],
-    responses={200: s.PowerIoSerializer, **_ERRORS},
+    responses={200: s.Seed003PowerIoSerializer, **_ERRORS},
 )
 class PowerIoView(_StorageView):
     """Seed 003's charge/discharge energy, per hour of a day or per day of a month."""
@@ -337,7 +337,7 @@ class PowerIoView(_StorageView):
         OpenApiParameter("select_time", str, description="End of the window in selectTimeMode (ISO 8601)."),
         OpenApiParameter("select_mode", str, enum=["normalMode", "selectTimeMode"], description="Default normalMode."),
     ],
-    responses={200: s.FreqPowerSerializer, **_ERRORS},
+    responses={200: s.Seed003FreqPowerSerializer, **_ERRORS},
 )
 class FreqPowerView(_StorageView):
     """Seed 003's frequency/power chart: 5-minute means as ``[epoch_ms, value]`` and the
