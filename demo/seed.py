@@ -480,7 +480,10 @@ def demo_telemetry_seed(
     from storage.demo import demo_storage_telemetry
 
     storage_rows = demo_storage_telemetry(plant_code=DEMO_STORAGE_CODE, start=window_start, end=latest + step, now=now)
-    written = sum(item.result.rows_written for item in outcomes if item.result) + storage_rows
+    for item in outcomes:  # counted with the site's PV readings
+        if item.result is not None and item.plant.plant_code == DEMO_STORAGE_CODE:
+            item.result.rows_written += storage_rows
+    written = sum(item.result.rows_written for item in outcomes if item.result)
     # The simulator writes through the fast path (no ingest signal): run the alarm rules over
     # what it wrote, so the simulated outage and weak string raise real alarms.
     # The alarms are real; their "news" is days old: nobody is e-mailed or called back for them.
