@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -198,6 +199,10 @@ class PlantDetailSerializer(PlantListSerializer):
     owner_id = serializers.IntegerField(required=False, allow_null=True)
     installer_id = serializers.IntegerField(required=False, allow_null=True)
     plant_code = serializers.CharField(max_length=32, required=False)
+    # A URL or "" (none): a plain string in the schema, since "" is no "uri".
+    cctv_url = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, validators=[URLValidator()], help_text="Camera stream URL."
+    )
     timezone = serializers.CharField(max_length=64, required=False)
 
     class Meta(PlantListSerializer.Meta):

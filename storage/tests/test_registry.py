@@ -59,3 +59,11 @@ def test_the_catalog_has_the_storage_metrics():
     keys = set(Metric.objects.values_list("key", flat=True))
     assert {"cell_voltage_max", "cell_voltage_min_id", "charge_energy", "battery_mode", "apparent_power"} <= keys
     assert Metric.objects.get(key="cell_voltage_max").sunspec_point.startswith("802/")
+
+
+def test_the_camera_url_goes_through_the_plant_api(installer, own_plant):
+    client = api_client_for(installer)
+    changed = client.patch(f"/api/plants/{own_plant.pk}", {"cctvUrl": "https://cctv.example.com/a"}, format="json")
+    assert changed.status_code == 200 and changed.json()["cctvUrl"] == "https://cctv.example.com/a"
+    assert client.patch(f"/api/plants/{own_plant.pk}", {"cctvUrl": "not a url"}, format="json").status_code == 400
+    assert client.patch(f"/api/plants/{own_plant.pk}", {"cctvUrl": ""}, format="json").json()["cctvUrl"] == ""
