@@ -280,7 +280,53 @@ def _home() -> DemoPlant:
     )  # fmt: skip
 
 
+def _storage_site() -> DemoPlant:
+    # Solar + storage (issue 21, seed 003's site): 2.3 MW of PV on two central inverters, two
+    # 2.5 MWh BESS of 12 racks behind two 1.25 MW PCS, grid, aux and PV meters.
+    devices = [
+        DemoDevice(DeviceType.INVERTER, f"Central inverter {i}", f"HS1150-2409-{i:04d}", "Helion Power",
+                   "HP-1150CS", "V5.1.2", 1150.0, datasheet=INVERTER_1150K)
+        for i in (1, 2)
+    ]  # fmt: skip
+    for role, name, serial in (("grid", "Grid meter", "MTR-S01"), ("aux", "Aux meter", "MTR-S02"),
+                               ("pv", "PV meter", "MTR-S03")):  # fmt: skip
+        devices.append(DemoDevice(DeviceType.METER, name, serial, "Elmeter", "EM-340", "2.0",
+                                  datasheet={"role": role, "ct_ratio": 400.0, "phase_frequency_hz": 60.0}))  # fmt: skip
+    for b in (1, 2):
+        devices.append(DemoDevice(DeviceType.PCS, f"PCS {b}", f"PCS-S{b:02d}", "Voltara", "VP-1250", "3.2", 1250.0,
+                                  datasheet={"power_rating_kw": 1250.0, "apparent_power_rating_kva": 1375.0,
+                                             "nominal_ac_voltage_v": 480.0, "max_efficiency_pct": 98.2}))  # fmt: skip
+        bess = f"BESS-S{b:02d}"
+        devices.append(DemoDevice(DeviceType.BESS, f"BESS {b}", bess, "Voltara", "VB-2500", "1.9", 1250.0,
+                                  datasheet={"energy_rating_kwh": 2750.0, "usable_capacity_kwh": 2500.0,
+                                             "power_rating_kw": 1250.0, "max_charge_kw": 1250.0,
+                                             "max_discharge_kw": 1250.0, "c_rate": 0.5, "racks": 12,
+                                             "chemistry": "lfp", "nominal_voltage_v": 768.0,
+                                             "min_soc_pct": 5.0, "max_soc_pct": 95.0}))  # fmt: skip
+        devices += [
+            DemoDevice(DeviceType.BESS_RACK, f"BESS {b} rack {r:02d}", f"{bess}-R{r:02d}", "Voltara", "VR-208", "1.9",
+                       parent_serial=bess)
+            for r in range(1, 13)
+        ]  # fmt: skip
+    return DemoPlant(
+        owner="demo",
+        module=MODULE_540,
+        devices=devices,
+        fields={
+            "name": "Mojave Solar + Storage", "plant_code": "DEMO-BESS-01", "location": "Mojave, California, USA",
+            "status": PlantStatus.ONLINE, "installation_date": dt.date(2024, 10, 1),
+            "timezone": "America/Los_Angeles", "latitude": 35.0525, "longitude": -118.1739, "elevation_m": 830.0,
+            "total_power_output_kw": 2527.2, "no_of_inverters": 2, "no_of_panels": 4680, "panel_per_string": 26,
+            "string_per_inverter": 90, "power_output_per_inverter_kw": 1150.0, "power_output_per_panel_kw": 0.54,
+            "tracking": Tracking.FIXED, "surface_tilt": 25.0, "surface_azimuth": 180.0, "gcr": 0.4,
+            "system_losses_pct": 13.0, "albedo": 0.3, "cctv_url": "https://cctv.example.com/mojave/stream",
+        },
+    )  # fmt: skip
+
+
 DEMO_PLANTS = [_rooftop(), _tracker_farm(), _home()]
+DEMO_STORAGE_CODE = "DEMO-BESS-01"
+DEMO_PLANTS.append(_storage_site())  # the storage site (issue 21): storage.demo adds its tariff and schedule
 
 
 @dataclass(frozen=True)
@@ -364,6 +410,10 @@ def demo_seed() -> DemoOutcome:
     from shadow.demo import demo_shadow_seed
 
     demo_shadow_seed(by=installer)
+    # The storage site's tariff and dispatch schedule: storage.demo.
+    from storage.demo import demo_storage_seed
+
+    demo_storage_seed(plant_code=DEMO_STORAGE_CODE)
     return DemoOutcome(users=users, plants=plants)
 
 
@@ -430,6 +480,13 @@ def demo_telemetry_seed(
             now=now,
         )
         outcomes.append(TelemetryOutcome(plant=plant, result=result))
+    # The storage site's batteries, PCS and meters follow its simulated PV: storage.demo.
+    from storage.demo import demo_storage_telemetry
+
+    storage_rows = demo_storage_telemetry(plant_code=DEMO_STORAGE_CODE, start=window_start, end=latest + step, now=now)
+    for item in outcomes:  # counted with the site's PV readings
+        if item.result is not None and item.plant.plant_code == DEMO_STORAGE_CODE:
+            item.result.rows_written += storage_rows
     written = sum(item.result.rows_written for item in outcomes if item.result)
     # The simulator writes through the fast path (no ingest signal): run the alarm rules over
     # what it wrote, so the simulated outage and weak string raise real alarms.

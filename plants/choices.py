@@ -78,3 +78,14 @@ class BatteryChemistry(models.TextChoices):
     LEAD_ACID = "lead_acid", "Lead-acid"
     FLOW = "flow", "Flow"
     OTHER = "other", "Other"
+
+
+# --- storage (issue 21) --------------------------------------------------------------------------
+
+
+class MeterRole(models.TextChoices):
+    """What a meter measures on a storage site (``MeterDatasheet.role``)."""
+
+    GRID = "grid", "Grid connection point"
+    AUX = "aux", "Auxiliary consumption (HVAC, BMS, lighting)"
+    PV = "pv", "PV generation"

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import BatteryChemistry, DeviceType, PlantEventKind, PlantRole, PlantStatus, Tracking
+from .choices import BatteryChemistry, DeviceType, MeterRole, PlantEventKind, PlantRole, PlantStatus, Tracking
 from .querysets import PlantQuerySet
 from .validators import validate_timezone
 
@@ -104,6 +104,9 @@ class Plant(models.Model):
         default="open_rack_glass_polymer",
         help_text="SAPM cell-temperature parameters (pvlib) used by the forecasting plant model.",
     )
+
+    # site views (seed 003's sidebar)
+    cctv_url = models.URLField(max_length=500, blank=True, help_text="Camera stream of the site (seed 003's cctv_url).")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -353,6 +356,10 @@ class MeterDatasheet(models.Model):
 
     device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="meter_datasheet")
     is_abt = models.BooleanField(default=False)
+    role = models.CharField(
+        max_length=8, choices=MeterRole.choices, blank=True, help_text="Grid, auxiliary or PV meter (storage sites)."
+    )
+    ct_ratio = models.FloatField(null=True, blank=True, validators=_positive, help_text="Current transformer ratio.")
     phase_voltage_v = models.FloatField(null=True, blank=True, validators=_positive)
     phase_current_a = models.FloatField(null=True, blank=True, validators=_positive)
     phase_power_factor = models.FloatField(
@@ -382,7 +389,13 @@ class StringBoxDatasheet(models.Model):
 class BessDatasheet(models.Model):
     device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="bess_datasheet")
     energy_rating_kwh = models.FloatField(null=True, blank=True, validators=_positive)
+    usable_capacity_kwh = models.FloatField(
+        null=True, blank=True, validators=_positive, help_text="Usable energy at the nameplate SoH (the EFC base)."
+    )
     power_rating_kw = models.FloatField(null=True, blank=True, validators=_positive)
+    max_charge_kw = models.FloatField(null=True, blank=True, validators=_positive)
+    max_discharge_kw = models.FloatField(null=True, blank=True, validators=_positive)
+    c_rate = models.FloatField(null=True, blank=True, validators=_positive, help_text="Continuous C-rate, 1/h.")
     racks = models.PositiveSmallIntegerField(null=True, blank=True)
     chemistry = models.CharField(max_length=16, choices=BatteryChemistry.choices, blank=True)
     nominal_voltage_v = models.FloatField(null=True, blank=True, validators=_positive)

@@ -27,6 +27,7 @@ api_patterns = [
     path("", include("forecasting.api.urls")),
     path("", include("collector.api.urls")),
     path("", include("shadow.api.urls")),
+    path("", include("storage.api.urls")),  # after alarms: its bess/alert and pcs/alert come first
     *jobs_patterns,
 ]
 

@@ -89,6 +89,43 @@ _BITFIELD_FAMILIES = [
 ]
 
 
+# Battery storage (issue 21): racks and BESS units (SunSpec 802 battery / 803 lithium-ion
+# string names where a point exists), PCS and meters. ``soc``, ``soh``, ``battery_power``,
+# ``battery_voltage`` and ``cell_temp_max`` are above.
+_STORAGE: list[MetricDef] = [
+    MetricDef(
+        "battery_current", "A", "gauge", "Battery/rack current (+ discharge, - charge)", -100_000, 100_000, "802/A"
+    ),
+    MetricDef("cell_voltage_max", "V", "gauge", "Highest cell voltage", 0, 10, "802/CellVMax, 803/StrCellVMax"),
+    MetricDef("cell_voltage_min", "V", "gauge", "Lowest cell voltage", 0, 10, "802/CellVMin, 803/StrCellVMin"),
+    MetricDef("cell_voltage_avg", "V", "gauge", "Mean cell voltage", 0, 10, "803/StrCellVAvg"),
+    MetricDef(
+        "cell_voltage_max_id", "", "gauge", "Cell number of the highest cell voltage", 0, 65535, "802/CellVMaxMod"
+    ),
+    MetricDef(
+        "cell_voltage_min_id", "", "gauge", "Cell number of the lowest cell voltage", 0, 65535, "802/CellVMinMod"
+    ),
+    MetricDef("cell_temp_min", "°C", "gauge", "Lowest cell temperature", -40, 100, "802/CellTmpMin"),
+    MetricDef(
+        "cell_temp_max_id", "", "gauge", "Cell number of the highest cell temperature", 0, 65535, "802/CellTmpMaxMod"
+    ),
+    MetricDef(
+        "cell_temp_min_id", "", "gauge", "Cell number of the lowest cell temperature", 0, 65535, "802/CellTmpMinMod"
+    ),
+    MetricDef("module_temp_max", "°C", "gauge", "Highest battery module temperature", -40, 100, "803/StrModTmpMax"),
+    MetricDef("module_temp_min", "°C", "gauge", "Lowest battery module temperature", -40, 100, "803/StrModTmpMin"),
+    MetricDef("charge_energy", "kWh", "counter", "Energy charged into the battery (cumulative)", 0, 1e12, "802/WhIn"),
+    MetricDef("discharge_energy", "kWh", "counter", "Energy discharged (cumulative)", 0, 1e12, "802/WhOut"),
+    MetricDef(
+        "battery_mode", "", "status", "Battery mode: 0 standby, 1 charging, 2 discharging, 3 fault", 0, 3, "802/State"
+    ),
+    MetricDef("pcs_dc_power", "kW", "gauge", "PCS DC-side power (+ discharge)", -100_000, 100_000, ""),
+    MetricDef("pcs_dc_voltage", "V", "gauge", "PCS DC bus voltage", 0, 5000, ""),
+    MetricDef("apparent_power", "kVA", "gauge", "Apparent power", -100_000, 100_000, "201-204/VA"),
+    MetricDef("dc_bus_voltage", "V", "gauge", "Inverter DC bus voltage", 0, 5000, ""),
+]
+
+
 def metric_definitions() -> list[MetricDef]:
     family = [
         MetricDef(key.format(n=n), unit, "gauge", description.format(n=n), low, high, sunspec)
@@ -100,7 +137,7 @@ def metric_definitions() -> list[MetricDef]:
         for key, description in _BITFIELD_FAMILIES
         for n in range(1, FAMILY_MAX + 1)
     ]
-    return [*_BASE, *_PHASES, *family, *words]
+    return [*_BASE, *_PHASES, *family, *words, *_STORAGE]
 
 
 # SPA metric groups (seed 001): group → (key template, label template, count)

@@ -32,6 +32,7 @@ from twins.models import DigitalTwin
 pytestmark = pytest.mark.django_db
 
 ROOFTOP, FARM, HOME = "DEMO-ROOF-01", "DEMO-FARM-01", "DEMO2-HOME-01"
+STORAGE = "DEMO-BESS-01"  # the solar + storage site (storage/tests/test_demo.py)
 
 
 def _seed(*args: str) -> str:
@@ -96,7 +97,7 @@ def test_seed_demo_recreates_only_what_is_missing(seeded):
 def test_demo_plants_have_owner_installer_and_synced_memberships(seeded):
     demo, demo2, installer = _user("demo"), _user("demo2"), _user("installer1")
     plants = {p.plant_code: p for p in Plant.objects.all()}
-    assert set(plants) == {ROOFTOP, FARM, HOME}
+    assert set(plants) == {ROOFTOP, FARM, HOME, STORAGE}
     for code, owner in ((ROOFTOP, demo), (FARM, demo), (HOME, demo2)):
         plant = plants[code]
         assert (plant.owner, plant.installer) == (owner, installer)
@@ -173,9 +174,9 @@ def _plant_ids_seen_by(username: str) -> set[int]:
 
 def test_each_demo_account_sees_exactly_its_plants_through_the_api(seeded):
     ids = dict(Plant.objects.values_list("plant_code", "id"))
-    assert _plant_ids_seen_by("demo") == {ids[ROOFTOP], ids[FARM]}
+    assert _plant_ids_seen_by("demo") == {ids[ROOFTOP], ids[FARM], ids[STORAGE]}
     assert _plant_ids_seen_by("demo2") == {ids[HOME]}
-    assert _plant_ids_seen_by("installer1") == {ids[ROOFTOP], ids[FARM], ids[HOME]}
+    assert _plant_ids_seen_by("installer1") == {ids[ROOFTOP], ids[FARM], ids[HOME], ids[STORAGE]}
     assert _plant_ids_seen_by("admin") == set(ids.values())
     # and demo cannot open demo2's plant either
     assert api_client_for(_user("demo")).get(f"/api/plants/{ids[HOME]}").status_code == 404
@@ -216,7 +217,9 @@ def test_seed_demo_simulates_a_week_of_telemetry_and_then_adds_only_what_is_miss
     assert list(silent.values_list("name", flat=True)) == []
     # the alarms are real, but the seed's week-old news notifies nobody
     assert mail.outbox == [] and not NotificationDelivery.objects.exists()
-    for device in Device.objects.filter(plant__in=plants, type=DeviceType.METER):
+    # grid meters count export (a storage site's aux and PV meters are the storage simulator's)
+    meters = Device.objects.filter(plant__in=plants, type=DeviceType.METER)
+    for device in meters.exclude(meter_datasheet__role__in=["aux", "pv"]):
         assert Reading.objects.filter(device=device, metric__key="export_energy").exists()
     _assert_the_seeded_week_reports(output, plants)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -126,6 +128,7 @@ def _datetime(value):
 
 CONFIG_FIELDS = [
     "plant_code",
+    "cctv_url",
     "timezone",
     "elevation_m",
     "no_of_inverters",
@@ -197,7 +200,17 @@ class PlantDetailSerializer(PlantListSerializer):
     owner_id = serializers.IntegerField(required=False, allow_null=True)
     installer_id = serializers.IntegerField(required=False, allow_null=True)
     plant_code = serializers.CharField(max_length=32, required=False)
+    # A URL or "" (none): a plain string in the schema, since "" is no "uri" (validate_cctv_url).
+    cctv_url = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="Camera stream URL.")
     timezone = serializers.CharField(max_length=64, required=False)
+
+    def validate_cctv_url(self, value: str) -> str:
+        if value:
+            try:
+                URLValidator()(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError("Enter a valid URL.") from exc
+        return value
 
     class Meta(PlantListSerializer.Meta):
         fields = [

@@ -13,6 +13,8 @@ from rest_framework.permissions import AllowAny
 
 # Component names whose property names are sent verbatim (snake_case) on the wire.
 VERBATIM_COMPONENTS = {"Error", "OAuth2Token", "IngestNothingStored"}
+# ... and those whose name starts so: seed 003's site views (storage app), sent in its snake_case.
+VERBATIM_PREFIXES = ("Seed003",)
 
 
 @extend_schema_field(
@@ -111,7 +113,7 @@ def camelize_except_verbatim(result, generator, request, public):
     saved = {
         key: dict(component.schema.get("properties", {}))
         for key, component in components.items()
-        if key[1] == "schemas" and key[0] in VERBATIM_COMPONENTS
+        if key[1] == "schemas" and (key[0] in VERBATIM_COMPONENTS or key[0].startswith(VERBATIM_PREFIXES))
     }
     saved_required = {key: list(components[key].schema.get("required", [])) for key in saved}
     path_params = [

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "forecasting.apps.ForecastingConfig",
     "collector.apps.CollectorConfig",
     "shadow.apps.ShadowConfig",
+    "storage.apps.StorageConfig",  # battery storage and seed 003's site views (issue 21)
     "demo.apps.DemoConfig",  # seed_demo: composes every app, so it sits above them all
 ]
 

@@ -31,6 +31,7 @@ from solarhub.api.renderers import camel_key
 from solarhub.jobs.api.views import JobFilter
 from solarhub.models import Job, JobStatus
 from solarhub.testing.personas import api_client_for, make_plant
+from storage.filters import DispatchEventFilter
 from telemetry.ingest import telemetry_ingest
 from twins.filters import DigitalTwinFilter
 
@@ -52,6 +53,7 @@ ROUTES = {
     "/api/digital-twins": DigitalTwinFilter,
     "/api/reports": ReportFilter,
     "/api/shadow-analysis": ShadowRunFilter,
+    "/api/dispatch-events": DispatchEventFilter,
 }
 
 
@@ -177,6 +179,7 @@ def world(customer, installer, outsider, other_installer, plant_admin):
         "meter": meter, "inv_b": inv_b, "rules": rules, "alarm": alarm, "forecasts": forecasts, "jobs": jobs,
         "today": today, "customer": customer, "installer": installer, "outsider": outsider,
         "other_installer": other_installer, "twins": _twins(a, b), "shadow": _shadow_runs(a, b),
+        "dispatch": _dispatch(a, b),
     }  # fmt: skip
 
 
@@ -194,6 +197,26 @@ def _shadow_runs(a, b) -> dict[str, ShadowRun]:
         "a_queued": ShadowRun.objects.create(plant=a, status="queued"),
         "b_failed": ShadowRun.objects.create(plant=b, status="failed"),
     }
+
+
+def _dispatch(a, b) -> dict[str, int]:
+    """Dispatch events: an awarded dreg block on each plant a day apart, a quoted edreg on a."""
+    from storage.models import DispatchEvent
+
+    start = timezone.now().replace(microsecond=0) - timedelta(days=2)
+
+    def event(plant, key, mode, offset_days, is_get):
+        begin = start + timedelta(days=offset_days)
+        fields = {"mode": mode, "time_start": begin, "time_end": begin + timedelta(hours=1), "is_get": is_get}
+        return key, DispatchEvent.objects.create(plant=plant, quote_capacity=1, quote_price=1, **fields).id
+
+    return dict(
+        [
+            event(a, "a_dreg", "dreg", 0, True),
+            event(a, "a_edreg", "edreg", 1, False),
+            event(b, "b_dreg", "dreg", 2, True),
+        ]
+    )
 
 
 def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
@@ -267,6 +290,17 @@ def _cases(w) -> dict[str, list[tuple[str, str, set[int]]]]:
             ("kind", "forecast.run", {jobs["a_done"].id}),
             ("plant", str(b.id), {jobs["b_queued"].id}),
             ("plantId", str(b.id), {jobs["b_queued"].id}),
+        ],
+        "/api/dispatch-events": [
+            ("plantId", str(b.id), {w["dispatch"]["b_dreg"]}),
+            ("mode", "edreg", {w["dispatch"]["a_edreg"]}),
+            ("isGet", "false", {w["dispatch"]["a_edreg"]}),
+            (
+                "since",
+                (timezone.now() - timedelta(days=1, hours=12)).isoformat(),
+                {w["dispatch"]["a_edreg"], w["dispatch"]["b_dreg"]},
+            ),
+            ("until", (timezone.now() - timedelta(days=1, hours=12)).isoformat(), {w["dispatch"]["a_dreg"]}),
         ],
         "/api/reports": [
             ("plantId", str(b.id), {w["reports"]["b_daily"].id}),

@@ -17,6 +17,7 @@ from solarhub.testing.personas import api_client_for
 
 APPS_WITH_MATRIX = [
     "solarhub", "accounts", "plants", "telemetry", "alarms", "reports", "twins", "forecasting", "collector", "shadow",
+    "storage",
 ]  # fmt: skip
 
 

@@ -121,6 +121,11 @@ class PlantLayout:
         ]
 
 
+def _meter_role(meter: Device) -> str:
+    sheet = getattr(meter, "meter_datasheet", None) if hasattr(meter, "meter_datasheet") else None
+    return sheet.role if sheet is not None else ""
+
+
 def _grid_frequency(plant: Plant, meters: list[Device]) -> float:
     for meter in meters:
         sheet = getattr(meter, "meter_datasheet", None)
@@ -276,7 +281,8 @@ def plant_layout(*, plant: Plant, noise: Noise, max_string_boxes_per_inverter: i
     for inverter in layouts:  # the DC nameplate reflects mismatch and the weak string
         inverter.pdc0_w *= float(inverter.string_weights.mean())
 
-    meters = by_type.get(DeviceType.METER, [])
+    # The grid connection's meter; a storage site's aux and PV meters are the storage simulator's.
+    meters = [m for m in by_type.get(DeviceType.METER, []) if _meter_role(m) in ("", "grid")]
     return PlantLayout(
         plant=plant,
         module=module,

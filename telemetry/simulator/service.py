@@ -7,8 +7,8 @@ written. Writing goes through ``telemetry.ingest.store_rows`` in chunks of ~50k:
 already stored are skipped by the unique key, so re-running a range writes nothing new.
 
 Counters continue from what is stored: a device's ``energy_total`` (and the meter's export/import
-counters) start from the last stored value before the simulated days, or are back-computed from
-the first stored value inside them; a device never seen before gets a synthetic odometer reading
+counters) are back-computed from the newest value stored inside the simulated days, or start from
+the last stored value before them; a device never seen before gets a synthetic odometer reading
 (≈ 4 kWh/kWp per day since commissioning). That keeps counters monotonic when ``seed_demo`` tops
 up the last days again later.
 """
@@ -132,10 +132,14 @@ def _counter_baseline(
     """Where this run's counter starts (see the module docstring): two indexed lookups at most."""
     first, last = grid.times[0].to_pydatetime(), grid.times[-1].to_pydatetime()
     stored = Reading.objects.filter(device_id=device_id, metric_id=metric_id)
-    before = stored.filter(ts__lt=first).order_by("-ts").values_list("value", flat=True).first()
-    if before is not None:
-        return float(before)
-    inside = stored.filter(ts__gte=first, ts__lte=last).order_by("ts").values_list("ts", "value").first()
+    # The newest value stored inside the days first: continuing from it exactly keeps the counter
+    # monotonic at the seam (from the value before the days, re-summing the day's energy in
+    # another order could land a rounding step of 0.001 below the last stored value).
+    inside = stored.filter(ts__gte=first, ts__lte=last).order_by("-ts").values_list("ts", "value").first()
+    if inside is None:
+        before = stored.filter(ts__lt=first).order_by("-ts").values_list("value", flat=True).first()
+        if before is not None:
+            return float(before)
     if inside is not None:
         position = max(int(grid.times.searchsorted(inside[0], side="right")) - 1, 0)
         return max(float(inside[1]) - float(cumulative[position]), 0.0)
