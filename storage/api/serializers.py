@@ -10,6 +10,7 @@ from solarhub.api.scoping import VisiblePlantField
 
 from ..choices import DispatchMode
 from ..models import DispatchEvent
+from ..services import DISPATCH_FIELDS
 
 # --- the dispatch-event resource ----------------------------------------------------------------
 
@@ -19,25 +20,7 @@ class DispatchEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DispatchEvent
-        fields = [
-            "id",
-            "plant_id",
-            "mode",
-            "time_start",
-            "time_end",
-            "time_number",
-            "quote_capacity",
-            "quote_price",
-            "is_get",
-            "power",
-            "price",
-            "quote_code",
-            "interrupt",
-            "title",
-            "description",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "plant_id", *DISPATCH_FIELDS, "created_at", "updated_at"]  # the CSV import's columns too
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
