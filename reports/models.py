@@ -63,3 +63,24 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.report_type}, {self.status})"
+
+
+class KpiDay(models.Model):
+    """The additive KPI figures of one plant-local day, kept so a month's KPIs are read, not
+    recomputed (``reports.kpis.cache``). Served only while still true: ``config_key`` matches
+    the plant's configuration now, no dirty telemetry mark touches the day, and the day's data
+    did not change after ``computed_at`` (``changed_at``: stamped by the rollup fold when it
+    consumes the day's marks). Alarms' lost energy is never kept here: it is read fresh."""
+
+    plant = models.ForeignKey("plants.Plant", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    config_key = models.CharField(max_length=64, blank=True)
+    figures = models.JSONField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True, help_text="Database clock before the reads.")
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="Last fold of the day's data.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plant", "day"], name="reports_kpiday_plant_day")]
+
+    def __str__(self) -> str:
+        return f"KPIs of plant {self.plant_id} on {self.day}"

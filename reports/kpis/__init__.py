@@ -9,12 +9,23 @@ from datetime import date, timedelta
 from plants.models import Plant
 from telemetry.rollups.buckets import local_day_start
 
-from .compute import COMPLETENESS_MIN, G_STC, STANDARD, Sums, day_sums, period_kpis
-from .inputs import POA_THRESHOLD_W_M2, KpiInputs, kpi_inputs_read
+from .cache import kpi_days_read
+from .compute import COMPLETENESS_MIN, G_STC, STANDARD, DayFigures, Sums, day_figures, period_kpis
+from .inputs import (
+    NO_IRRADIANCE,
+    NO_STATION,
+    POA_THRESHOLD_W_M2,
+    KpiFacts,
+    KpiInputs,
+    alarms_read,
+    kpi_facts_read,
+    kpi_inputs_read,
+    model_error_reason,
+)
 
 MAX_DAYS = 731  # two years
 
-__all__ = ["MAX_DAYS", "KpiInputs", "kpi_inputs_read", "loss_waterfall", "plant_kpis"]
+__all__ = ["MAX_DAYS", "KpiInputs", "kpi_facts_read", "kpi_inputs_read", "loss_waterfall", "plant_kpis"]
 
 
 def _month_label(day: date) -> str:
@@ -48,28 +59,55 @@ def loss_waterfall(*, expected_kwh: float | None, measured_kwh: float | None, do
     }
 
 
+def _expected_reason(facts: KpiFacts, per_day: dict[date, DayFigures]) -> str | None:
+    if facts.model_error is not None:
+        return model_error_reason(facts.model_error)
+    if not facts.stations:
+        return NO_STATION
+    if not any(figures.sums.expected_seen for figures in per_day.values()):
+        return NO_IRRADIANCE
+    return None
+
+
 def plant_kpis(*, plant: Plant, start: date, end: date, granularity: str = "day",
                inputs: KpiInputs | None = None) -> dict:  # fmt: skip
     """KPIs of the plant-local days ``start..end`` (inclusive), per ``day`` or ``month`` and in
-    total, per inverter, with the loss waterfall and data completeness."""
+    total, per inverter, with the loss waterfall and data completeness.
+
+    Without ``inputs`` the days come from the KPI day cache (:mod:`.cache`: kept where still
+    true, computed and kept otherwise); with them (a report, which charts the same data) they are
+    computed from those inputs. The alarms' lost energy is read fresh either way."""
     from reports.selectors import shading_loss_kwh
 
-    inputs = inputs or kpi_inputs_read(plant=plant, start=start, end=end)
-    tz = inputs.tz
-    per_day = day_sums(inputs)
+    if inputs is not None:
+        facts: KpiFacts = inputs
+        per_day = day_figures(inputs)
+        alarms = inputs.alarms
+    else:
+        facts = kpi_facts_read(plant=plant)
+        per_day = kpi_days_read(facts=facts, start=start, end=end)
+        lo, hi = local_day_start(start, facts.tz), local_day_start(end + timedelta(days=1), facts.tz)
+        alarms = alarms_read(plant=plant, lo=lo, hi=hi, tz=facts.tz)
+    tz = facts.tz
+    for alarm in alarms:
+        if alarm["lost_energy_kwh"] and alarm["day"] in per_day:
+            per_day[alarm["day"]].sums.lost_kwh += alarm["lost_energy_kwh"]
+    expected_reason = _expected_reason(facts, per_day)
+    has_expected = expected_reason is None
     groups: dict[str, tuple[date, date, Sums]] = {}
     total = Sums()
-    for day, sums in per_day.items():
+    for day, figures in per_day.items():
         label = day.isoformat() if granularity == "day" else _month_label(day)
         first, last, acc = groups.get(label, (day, day, Sums()))
-        acc.add(sums)
+        acc.add(figures.sums)
         groups[label] = (min(first, day), max(last, day), acc)
-        total.add(sums)
+        total.add(figures.sums)
 
     def kpis(label: str, first: date, last: date, sums: Sums) -> dict:
         return period_kpis(
             sums,
-            inputs=inputs,
+            facts=facts,
+            has_expected=has_expected,
             label=label,
             start=local_day_start(first, tz),
             end=local_day_start(last + timedelta(days=1), tz),
@@ -77,11 +115,12 @@ def plant_kpis(*, plant: Plant, start: date, end: date, granularity: str = "day"
 
     totals = kpis(f"{start.isoformat()}/{end.isoformat()}", start, end, total)
     inverters = []
-    for pk, name in inputs.inverters:
-        energy = sum(inputs.inverter_energy.get((pk, day), (0.0, 0))[0] for day in inputs.days)
-        seen = any((pk, day) in inputs.inverter_energy for day in inputs.days)
-        lost = sum(a["lost_energy_kwh"] or 0.0 for a in inputs.alarms if a["device_id"] == pk)
-        available = sum(min(inputs.available_slots.get((pk, day), 0), per_day[day].sunny) for day in inputs.days)
+    for pk, name in facts.inverters:
+        days = [figures.inverters.get(pk, (None, 0)) for figures in per_day.values()]
+        seen = any(energy is not None for energy, _available in days)
+        energy = sum(energy or 0.0 for energy, _available in days)
+        lost = sum(a["lost_energy_kwh"] or 0.0 for a in alarms if a["device_id"] == pk)
+        available = sum(available for _energy, available in days)
         inverters.append(
             {
                 "device_id": pk,
@@ -96,11 +135,11 @@ def plant_kpis(*, plant: Plant, start: date, end: date, granularity: str = "day"
         )
     shading = shading_loss_kwh(plant=plant, start=totals["start"], end=totals["end"])
     notes = []
-    if inputs.expected_reason:
-        notes.append(f"Expected energy unavailable: {inputs.expected_reason}")
-    if inputs.gamma_per_c is None:
+    if expected_reason:
+        notes.append(f"Expected energy unavailable: {expected_reason}")
+    if facts.gamma_per_c is None:
         notes.append("Temperature-corrected PR needs the panel spec's Pmax temperature coefficient.")
-    if not inputs.stations:
+    if not facts.stations:
         notes.append("The plant has no weather station: no irradiance, so no reference yield or PR.")
     return {
         "plant_id": plant.pk,
@@ -111,7 +150,7 @@ def plant_kpis(*, plant: Plant, start: date, end: date, granularity: str = "day"
         "granularity": granularity,
         "standard": STANDARD,
         "capacity_dc_kwp": plant.total_power_output_kw,
-        "gamma_pct_per_c": None if inputs.gamma_per_c is None else round(inputs.gamma_per_c * 100, 4),
+        "gamma_pct_per_c": None if facts.gamma_per_c is None else round(facts.gamma_per_c * 100, 4),
         "g_stc_w_m2": G_STC,
         "poa_threshold_w_m2": POA_THRESHOLD_W_M2,
         "completeness_min": COMPLETENESS_MIN,

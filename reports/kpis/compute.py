@@ -21,12 +21,12 @@ exact sums of days — never averages of daily ratios — and ratios are taken l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 
 import numpy as np
 
-from .inputs import POA_THRESHOLD_W_M2, SLOT_S, KpiInputs
+from .inputs import POA_THRESHOLD_W_M2, SLOT_S, KpiFacts, KpiInputs
 
 G_STC = 1000.0  # W/m²
 T_STC = 25.0  # °C
@@ -74,6 +74,28 @@ class Sums:
             self.peak_kw, self.peak_at = other.peak_kw, other.peak_at
 
 
+@dataclass
+class DayFigures:
+    """A plant-local day's sums and, per inverter, its energy (kWh; None: no energy rollup)
+    and its available sunny slots. What the KPI day cache keeps (without the alarms' lost
+    energy, which is read fresh)."""
+
+    sums: Sums
+    inverters: dict[int, tuple[float | None, int]] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        sums = asdict(self.sums)
+        sums.pop("lost_kwh")
+        return {"sums": sums, "inverters": {str(pk): list(value) for pk, value in self.inverters.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DayFigures:
+        return cls(
+            sums=Sums(**data["sums"]),
+            inverters={int(pk): (value[0], value[1]) for pk, value in data["inverters"].items()},
+        )
+
+
 def _ratio(num: float, den: float) -> float | None:
     return None if den <= 0 else num / den
 
@@ -82,19 +104,15 @@ def _r(value: float | None, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def day_sums(inputs: KpiInputs) -> dict[date, Sums]:
-    """The additive figures of every day of the range."""
+def day_figures(inputs: KpiInputs) -> dict[date, DayFigures]:
+    """The additive figures of every day of the range (lost energy left at 0: the alarms')."""
     n_inv = len(inputs.inverters)
     bounds = np.searchsorted(inputs.grid, inputs.day_starts)
     power_valid = ~np.isnan(inputs.power_kw)
     poa_valid = ~np.isnan(inputs.poa)
     temp_valid = ~np.isnan(inputs.module_temp)
     sunny_all = np.nan_to_num(inputs.poa, nan=0.0) > POA_THRESHOLD_W_M2
-    lost_by_day: dict[date, float] = {}
-    for alarm in inputs.alarms:
-        if alarm["lost_energy_kwh"]:
-            lost_by_day[alarm["day"]] = lost_by_day.get(alarm["day"], 0.0) + alarm["lost_energy_kwh"]
-    result: dict[date, Sums] = {}
+    result: dict[date, DayFigures] = {}
     for index, day in enumerate(inputs.days):
         lo, hi = bounds[index], bounds[index + 1]
         part = slice(lo, hi)
@@ -119,8 +137,8 @@ def day_sums(inputs: KpiInputs) -> dict[date, Sums]:
         sunny = sunny_all[part]
         sums.sunny = int(sunny.sum())
         sums.sunny_inverter_slots = n_inv * sums.sunny
-        sums.available = sum(min(inputs.available_slots.get((pk, day), 0), sums.sunny) for pk, _ in inputs.inverters)
-        sums.lost_kwh = lost_by_day.get(day, 0.0)
+        available = {pk: min(inputs.available_slots.get((pk, day), 0), sums.sunny) for pk, _ in inputs.inverters}
+        sums.available = sum(available.values())
         if day in inputs.export_kwh:
             sums.export_kwh, sums.export_seen = inputs.export_kwh[day], True
         sums.export_slots = inputs.export_slots.get(day, 0)
@@ -131,7 +149,11 @@ def day_sums(inputs: KpiInputs) -> dict[date, Sums]:
         if power_valid[part].any():
             at = int(np.nanargmax(powers))
             sums.peak_kw, sums.peak_at = float(powers[at]), int(inputs.grid[lo + at])
-        result[day] = sums
+        inverters = {
+            pk: (None if energy is None else float(energy[0]), available[pk])
+            for (pk, _), energy in zip(inputs.inverters, energies, strict=True)
+        }
+        result[day] = DayFigures(sums=sums, inverters=inverters)
     return result
 
 
@@ -151,20 +173,20 @@ def _completeness(sums: Sums, *, has_gamma: bool, has_meters: bool, has_expected
     }
 
 
-def period_kpis(sums: Sums, *, inputs: KpiInputs, label: str, start: datetime, end: datetime) -> dict:
+def period_kpis(sums: Sums, *, facts: KpiFacts, has_expected: bool, label: str, start: datetime, end: datetime) -> dict:
     """The KPIs of one period from its sums (rounded as the API, the XLSX and the CSV show them)."""
-    p0 = inputs.p0_kw
+    p0 = facts.p0_kw
     h_poa = sums.poa_wh_m2 / 1000.0  # kWh/m²
     yr = h_poa / (G_STC / 1000.0)
     yf = sums.energy_kwh / p0 if sums.energy_seen else None
     pr = _ratio(yf, yr) if yf is not None and sums.poa_daylight else None
-    pr_stc = _ratio(sums.stc_num, sums.stc_den) if inputs.gamma_per_c is not None else None
+    pr_stc = _ratio(sums.stc_num, sums.stc_den) if facts.gamma_per_c is not None else None
     hours = sums.seconds / 3600.0
     completeness = _completeness(
         sums,
-        has_gamma=inputs.gamma_per_c is not None,
-        has_meters=bool(inputs.meters),
-        has_expected=inputs.expected_kwh is not None,
+        has_gamma=facts.gamma_per_c is not None,
+        has_meters=bool(facts.meters),
+        has_expected=has_expected,
     )
     flagged = sorted(name for name, value in completeness.items() if value is not None and value < COMPLETENESS_MIN)
     energy = sums.energy_kwh if sums.energy_seen else None

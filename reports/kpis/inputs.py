@@ -7,7 +7,7 @@ per-inverter availability counts are one aggregated query each, in chunks of a m
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,12 +35,30 @@ FAULT_STATUS = 7  # SunSpec St FAULT
 
 
 @dataclass
-class KpiInputs:
-    """The period's data on one 5-minute grid (epochs ``grid``), and per-day figures keyed by
-    the plant-local date."""
+class KpiFacts:
+    """The plant's configuration the KPIs depend on (a few cheap queries, read on every answer).
+    ``config_key`` fingerprints it: a cached KPI day computed under another key is recomputed."""
 
     plant: Plant
     tz: ZoneInfo
+    inverters: list[tuple[int, str]]
+    meters: list[int]
+    stations: list[int]
+    p0_kw: float
+    gamma_per_c: float | None
+    model_error: str | None  # why the plant model (expected energy) is not configured
+    config_key: str
+
+    @property
+    def device_ids(self) -> list[int]:
+        return [pk for pk, _ in self.inverters] + self.meters + self.stations
+
+
+@dataclass
+class KpiInputs(KpiFacts):
+    """The period's data on one 5-minute grid (epochs ``grid``), and per-day figures keyed by
+    the plant-local date."""
+
     days: list[date]
     day_starts: np.ndarray  # epoch of each day's local midnight, plus the end of the last day
     grid: np.ndarray  # 5-minute bucket starts (epoch seconds)
@@ -49,11 +67,6 @@ class KpiInputs:
     poa: np.ndarray  # plane-of-array irradiance, W/m² (NaN: gap)
     module_temp: np.ndarray  # °C (NaN: gap)
     daylight: np.ndarray  # bool: sun above the horizon at the bucket's midpoint
-    inverters: list[tuple[int, str]]
-    meters: list[int]
-    stations: list[int]
-    p0_kw: float
-    gamma_per_c: float | None
     inverter_energy: dict[tuple[int, date], tuple[float, int]] = field(default_factory=dict)  # kWh, slots
     export_kwh: dict[date, float] = field(default_factory=dict)
     export_slots: dict[date, int] = field(default_factory=dict)
@@ -63,8 +76,46 @@ class KpiInputs:
     expected_reason: str | None = None
 
 
-def _devices(plant: Plant, device_type: str) -> list[tuple[int, str]]:
-    return list(Device.objects.filter(plant=plant, type=device_type).order_by("id").values_list("id", "name"))
+# Bump when what a day's figures are computed from or how changes: every cached day is then
+# recomputed (its config_key no longer matches).
+KPI_VERSION = 1
+
+
+def kpi_facts_read(*, plant: Plant) -> KpiFacts:
+    """The plant's devices, nameplate, gamma and plant model (one query for the devices, the
+    model's three), fingerprinted."""
+    import hashlib
+    import json
+
+    from forecasting.pvmodel import PlantConfigError, plant_model_build
+    from telemetry.rollups.buckets import zone
+
+    kinds = (DeviceType.INVERTER, DeviceType.WEATHER_STATION, DeviceType.METER)
+    devices = list(Device.objects.filter(plant=plant, type__in=kinds).order_by("id").values_list("id", "name", "type"))
+    try:
+        model, model_error = plant_model_build(plant=plant).snapshot(), None
+    except PlantConfigError as exc:
+        model, model_error = None, str(exc)
+    facts = {
+        "version": KPI_VERSION,
+        "plant": [plant.timezone, plant.latitude, plant.longitude, plant.elevation_m],
+        "p0": float(plant.total_power_output_kw),
+        "gamma": plant_gamma(plant=plant),
+        "devices": [[pk, kind] for pk, _name, kind in devices],
+        "model": model or model_error,
+    }
+    key = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+    return KpiFacts(
+        plant=plant,
+        tz=zone(plant.timezone),
+        inverters=[(pk, name) for pk, name, kind in devices if kind == DeviceType.INVERTER],
+        meters=[pk for pk, _name, kind in devices if kind == DeviceType.METER],
+        stations=[pk for pk, _name, kind in devices if kind == DeviceType.WEATHER_STATION],
+        p0_kw=facts["p0"],
+        gamma_per_c=facts["gamma"],
+        model_error=model_error,
+        config_key=key,
+    )
 
 
 def plant_gamma(*, plant: Plant) -> float | None:
@@ -205,7 +256,8 @@ def _export(meters: list[int], days: list[date], tz: ZoneInfo) -> tuple[dict[dat
     return kwh, slots
 
 
-def _alarms(plant: Plant, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[dict]:
+def alarms_read(*, plant: Plant, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[dict]:
+    """The alarms raised in ``[lo, hi)`` with their lost energy, each with its plant-local day."""
     rows = (
         Alarm.objects.filter(plant=plant, triggered_at__gte=lo, triggered_at__lt=hi)
         .order_by("triggered_at", "id")
@@ -214,21 +266,33 @@ def _alarms(plant: Plant, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[dict
     return [{**row, "day": row["triggered_at"].astimezone(tz).date()} for row in rows]
 
 
-def _expected(plant: Plant, lo: datetime, hi: datetime, tz: ZoneInfo) -> tuple[dict[date, float] | None, str | None]:
+NO_STATION = "The plant has no weather station."
+NO_IRRADIANCE = "No irradiance measured in this period."
+
+
+def model_error_reason(error: str) -> str:
+    return f"The plant model is not configured: {error}"
+
+
+def _expected(
+    plant: Plant, lo: datetime, hi: datetime, tz: ZoneInfo, facts: KpiFacts
+) -> tuple[dict[date, float] | None, str | None]:
     """Expected AC energy per day: the forecasting app's plant model (pvlib, as designed, no
     calibration) on the measured hourly weather."""
     from forecasting.measured import HOUR, measured_weather, model_from_measured
     from forecasting.pvmodel import PlantConfigError, plant_model_build
 
+    if facts.model_error is not None:
+        return None, model_error_reason(facts.model_error)
     try:
         model = plant_model_build(plant=plant)
-    except PlantConfigError as exc:
-        return None, f"The plant model is not configured: {exc}"
+    except PlantConfigError as exc:  # changed since the facts were read
+        return None, model_error_reason(str(exc))
     weather = measured_weather(plant=plant, start=lo, end=hi, step=HOUR)
     if weather is None:
-        return None, "The plant has no weather station."
+        return None, NO_STATION
     if weather[["irradiance_poa", "irradiance_ghi"]].notna().to_numpy().sum() == 0:
-        return None, "No irradiance measured in this period."
+        return None, NO_IRRADIANCE
     expected, _used = model_from_measured(model, weather, HOUR)
     per_day: dict[date, float] = {}
     for ts, kw in zip(expected.index, expected.to_numpy(), strict=True):
@@ -238,25 +302,22 @@ def _expected(plant: Plant, lo: datetime, hi: datetime, tz: ZoneInfo) -> tuple[d
     return per_day, None
 
 
-def kpi_inputs_read(*, plant: Plant, start: date, end: date, expected: bool = True) -> KpiInputs:
+def kpi_inputs_read(
+    *, plant: Plant, start: date, end: date, expected: bool = True, facts: KpiFacts | None = None
+) -> KpiInputs:
     """Everything the KPIs of the plant-local days ``start..end`` (inclusive) need."""
-    from telemetry.rollups.buckets import zone
-
-    tz = zone(plant.timezone)
+    facts = facts or kpi_facts_read(plant=plant)
+    tz = facts.tz
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     lo, hi = local_day_start(start, tz), local_day_start(end + timedelta(days=1), tz)
     day_starts = np.array([to_epoch(local_day_start(day, tz)) for day in days] + [to_epoch(hi)], dtype=np.int64)
-    inverters = _devices(plant, DeviceType.INVERTER)
-    stations = [pk for pk, _ in _devices(plant, DeviceType.WEATHER_STATION)]
-    meters = [pk for pk, _ in _devices(plant, DeviceType.METER)]
     points = plant_power_series(plant=plant, start=lo, end=hi)
     grid = np.array([to_epoch(p.timestamp) for p in points], dtype=np.int64)
     power = np.array([np.nan if p.power_kw is None else p.power_kw for p in points], dtype=float)
     reporting = np.array([p.devices_reporting for p in points], dtype=np.int64)
-    poa, module_temp = _weather(plant, stations, lo, hi, len(grid))
+    poa, module_temp = _weather(plant, facts.stations, lo, hi, len(grid))
     inputs = KpiInputs(
-        plant=plant,
-        tz=tz,
+        **{item.name: getattr(facts, item.name) for item in fields(KpiFacts)},
         days=days,
         day_starts=day_starts,
         grid=grid,
@@ -265,19 +326,14 @@ def kpi_inputs_read(*, plant: Plant, start: date, end: date, expected: bool = Tr
         poa=poa,
         module_temp=module_temp,
         daylight=_daylight(plant, grid),
-        inverters=inverters,
-        meters=meters,
-        stations=stations,
-        p0_kw=float(plant.total_power_output_kw),
-        gamma_per_c=plant_gamma(plant=plant),
     )
-    inverter_ids = [pk for pk, _ in inverters]
+    inverter_ids = [pk for pk, _ in facts.inverters]
     for (device_id, _metric, epoch), agg in _daily(inverter_ids, ENERGY_KEY, lo, hi, tz).items():
         inputs.inverter_energy[(device_id, _day_of(epoch, tz))] = (agg.sum, agg.slots)
-    inputs.export_kwh, inputs.export_slots = _export(meters, days, tz)
+    inputs.export_kwh, inputs.export_slots = _export(facts.meters, days, tz)
     sunny = np.nan_to_num(poa, nan=0.0) > POA_THRESHOLD_W_M2
     inputs.available_slots = availability_slots(inverter_ids=inverter_ids, grid=grid, sunny=sunny, tz=tz)
-    inputs.alarms = _alarms(plant, lo, hi, tz)
+    inputs.alarms = alarms_read(plant=plant, lo=lo, hi=hi, tz=tz)
     if expected:
-        inputs.expected_kwh, inputs.expected_reason = _expected(plant, lo, hi, tz)
+        inputs.expected_kwh, inputs.expected_reason = _expected(plant, lo, hi, tz, facts)
     return inputs

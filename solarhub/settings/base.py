@@ -201,6 +201,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "forecasting.calibrate",
         "schedule": crontab(hour=3, minute=40),
     },
+    # Reports: the recent KPI days of every plant, kept computed (the KPI endpoint reads them).
+    "reports-warm-kpi-days": {
+        "task": "reports.warm_kpi_days",
+        "schedule": crontab(minute=25),
+        "options": {"expires": 50 * 60},
+    },
     # Collector: claim the devices whose poll is due and fan them out in batches (each device
     # has its own jittered due time, so this only picks them up).
     "collector-dispatch-due": {

@@ -28,6 +28,7 @@ from plants.models import Device
 
 from ..choices import Resolution
 from ..models import DirtyHour, LatestValue, Rollup
+from ..signals import hours_folded
 from .buckets import HOUR, Agg, day_bucket_of, day_parts, hours_between, local_day_bounds, runs_of, zone
 from .compute import (
     FIVE_MINUTE_CTE,
@@ -74,10 +75,12 @@ def rollups_fold(*, limit: int | None = None, budget_seconds: float | None = Non
     while limit is None or folded < limit:
         size = BATCH if limit is None else min(BATCH, limit - folded)
         with transaction.atomic():
-            claimed = _claim(size)
-            if not claimed:
+            marks = _claim(size)
+            if not marks:
                 break
+            claimed = [(device_id, hour) for device_id, hour, _marked in marks]
             _fold(claimed)
+            hours_folded.send(sender=rollups_fold, marks=marks)
         folded += len(claimed)
         if budget_seconds is not None and clock.monotonic() - started > budget_seconds:
             break
@@ -112,21 +115,23 @@ def rollups_rebuild(*, device_ids: Sequence[int], start: datetime, end: datetime
     return len(hours) * len(device_ids)
 
 
-def _claim(size: int) -> list[tuple[int, datetime]]:
+def _claim(size: int) -> list[tuple[int, datetime, datetime]]:
+    """Take up to ``size`` marks, oldest first: (device, hour, marked_at)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "DELETE FROM telemetry_dirtyhour WHERE (device_id, hour) IN ("
                 "  SELECT device_id, hour FROM telemetry_dirtyhour ORDER BY marked_at"
                 "  FOR UPDATE SKIP LOCKED LIMIT %s"
-                ") RETURNING device_id, hour",
+                ") RETURNING device_id, hour, marked_at",
                 [size],
             )
             return list(cursor.fetchall())
     # SQLite has one writer at a time; a plain select + delete inside the transaction suffices.
-    claimed = list(DirtyHour.objects.order_by("marked_at").values_list("device_id", "hour")[:size])
-    for start in range(0, len(claimed), _SQLITE_CHUNK):
-        DirtyHour.objects.filter(pk__in=claimed[start : start + _SQLITE_CHUNK]).delete()
+    claimed = list(DirtyHour.objects.order_by("marked_at").values_list("device_id", "hour", "marked_at")[:size])
+    keys = [(device_id, hour) for device_id, hour, _marked in claimed]
+    for start in range(0, len(keys), _SQLITE_CHUNK):
+        DirtyHour.objects.filter(pk__in=keys[start : start + _SQLITE_CHUNK]).delete()
     return claimed
 
 
