@@ -29,7 +29,7 @@ from plants.models import Device, Plant
 from plants.querysets import restrict_to_plants
 from plants.selectors import plant_get_for
 from solarhub.api.exceptions import ApiError
-from solarhub.api.params import id_param, iso, time_param
+from solarhub.api.params import InvalidParameter, id_param, iso, time_param
 from solarhub.api.scoping import PlantScopedAPIView
 from telemetry.api.dashboard import plant_for_request
 
@@ -299,16 +299,46 @@ class PcsAlertView(PlantScopedAPIView):
         )
 
 
+def _racks_of(plant: Plant, raw: str | None):
+    """(bess number or None, the racks numbered rack01...): the children of the ``raw``-th BESS
+    (default the first, when it has racks), else all the plant's racks."""
+    units = Device.objects.filter(plant=plant, type=DeviceType.BESS).order_by("id")
+    racks = Device.objects.filter(plant=plant, type=DeviceType.BESS_RACK).order_by("id")
+    if raw is not None:
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        unit = units[number - 1 : number].first() if number >= 1 else None
+        if unit is None:
+            raise InvalidParameter(
+                "bess_number",
+                f"The plant has {units.count()} BESS unit(s); got {raw!r}.",
+                code="BESS_NUMBER_OUT_OF_RANGE",
+            )
+        return number, racks.filter(parent=unit)
+    first = units.first()
+    if first is not None and racks.filter(parent=first).exists():
+        return 1, racks.filter(parent=first)
+    return None, racks
+
+
 @extend_schema(
     tags=["alarms"],
-    parameters=[_PLANT_OR_ONLY, OpenApiParameter("rack_number", str, OpenApiParameter.PATH, description="rack01...")],
+    parameters=[
+        _PLANT_OR_ONLY,
+        OpenApiParameter("rack_number", str, OpenApiParameter.PATH, description="rack01..."),
+        OpenApiParameter("bessNumber", int, description="The BESS unit (1...) whose racks are numbered; default 1."),
+    ],
     responses=RackAlertSerializer,
 )
 class BessRackAlertView(PlantScopedAPIView):
-    """Seed 003's ``/bess/alert/rack/{rackNumber}``: ``rack01`` is the plant's first
-    ``bess_rack`` device (by id), ``rack02`` the second... The data keys
+    """Seed 003's ``/bess/alert/rack/{rackNumber}``: racks are numbered within a BESS unit, as
+    ``/bess/{n}`` numbers its columns — ``rack01`` is the first ``bess_rack`` child (by id) of the
+    ``bessNumber``-th BESS (by id; default the first), so ``rack02`` here is ``Rack 02`` there.
+    A plant whose racks hang under no BESS numbers them plant-wide. The data keys
     (``battery_1_protection``, ``bams_status``) are sent verbatim, the rest in camelCase.
-    404 ``RACK_NOT_FOUND`` out of range."""
+    404 ``RACK_NOT_FOUND`` out of range; 400 ``BESS_NUMBER_OUT_OF_RANGE`` for a BESS it lacks."""
 
     def get(self, request: Request, rack_number: str) -> Response:
         plant = plant_for_request(request)
@@ -316,7 +346,7 @@ class BessRackAlertView(PlantScopedAPIView):
         if match is None:
             raise exceptions.ValidationError({"rack_number": ["rackNumber looks like rack01."]})
         index = int(match.group(1))
-        racks = Device.objects.filter(plant=plant, type=DeviceType.BESS_RACK).order_by("id")
+        bess_number, racks = _racks_of(plant, request.query_params.get("bess_number"))
         device = racks[index - 1 : index].first() if index >= 1 else None
         if device is None:
             raise ApiError(f"The plant has no rack {rack_number}.", code="RACK_NOT_FOUND", status_code=404)
@@ -324,6 +354,7 @@ class BessRackAlertView(PlantScopedAPIView):
         response = Response(
             {
                 "rackNumber": f"rack{index:02d}",
+                "bessNumber": bess_number,
                 "plantId": plant.pk,
                 "deviceId": device.pk,
                 "deviceName": device.name,

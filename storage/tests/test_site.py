@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import UserSetting
 from forecasting.tests.helpers import ingest
+from plants.models import Device
 from solarhub.testing.personas import api_client_for, make_plant
 
 from .helpers import constructed_day, storage_site
@@ -214,3 +215,29 @@ def test_the_plant_defaults_to_the_users_default_plant_then_their_only_one(custo
     assert response.status_code == 400 and response.json()["error_code"] == "PLANT_REQUIRED"
     UserSetting.objects.update_or_create(user=customer, defaults={"default_plant": second})
     assert client.get("/api/v1/config/sidebar").json()["plant_id"] == second.pk
+
+
+def test_the_rack_alert_route_numbers_racks_within_a_bess_as_the_bess_table_does(customer, own_plant, site):
+    """Two units: ``rack02`` of BESS 2 on the alert route is ``Rack 02`` of ``/bess/2``."""
+    second = Device.objects.create(plant=own_plant, type="bess", name="BESS 2", serial_number="B2")
+    racks = [
+        Device.objects.create(
+            plant=own_plant, type="bess_rack", name=f"B2 rack {n}", serial_number=f"B2-R{n}", parent=second
+        )
+        for n in (1, 2)
+    ]
+    client = api_client_for(customer)
+    table = client.get(f"/api/v1/bess/2?plantId={own_plant.pk}").json()
+    assert table["rack_device_ids"] == {"Rack 01": racks[0].pk, "Rack 02": racks[1].pk}
+    alert = client.get(f"/api/v1/bess/alert/rack/rack02?plantId={own_plant.pk}&bessNumber=2")
+    assert alert.status_code == 200, alert.content
+    assert alert.json()["deviceId"] == table["rack_device_ids"]["Rack 02"] and alert.json()["bessNumber"] == 2
+    # Without bessNumber the first unit's racks: rack02 is BESS 1's Rack 02, and there is no rack03.
+    first = client.get(f"/api/v1/bess/alert/rack/rack02?plantId={own_plant.pk}").json()
+    assert first["deviceId"] == site["rack2"].pk and first["bessNumber"] == 1
+    assert client.get(f"/api/v1/bess/alert/rack/rack03?plantId={own_plant.pk}").status_code == 404
+    for bad in ("3", "0", "two"):
+        response = client.get(f"/api/v1/bess/alert/rack/rack01?plantId={own_plant.pk}&bessNumber={bad}")
+        assert response.status_code == 400, (bad, response.content)
+        assert response.json()["error_code"] == "BESS_NUMBER_OUT_OF_RANGE"
+        assert "bessNumber" in response.json()["errors"]
