@@ -5,15 +5,17 @@ is known: event 18:00-19:00 local, 0.25 MW awarded at 850/MW/h; the PCS delivers
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 
 from solarhub.testing.personas import api_client_for
 from storage.models import DispatchEvent, StorageTariff
-from storage.services import dispatch_events_import
+from storage.services import STORAGE_DEFAULT_RULES, dispatch_events_import
 
 from .helpers import constructed_day, storage_site
 
@@ -157,3 +159,18 @@ def test_csv_import_all_or_nothing(own_plant, tmp_path):
 def test_default_storage_alarm_rules(own_plant):
     names = set(own_plant.alarm_rules.filter(is_default=True).values_list("name", flat=True))
     assert {"Cell over-voltage", "Cell over-temperature", "Rack communication loss", "PCS fault status1"} <= names
+
+
+def test_plants_older_than_the_storage_app_get_its_default_rules_from_the_migration(own_plant):
+    """The backfill migration's function, on the real apps registry: a plant that never saw the
+    storage app's plant_created receiver gets the missing defaults once, the rest untouched."""
+    migration = importlib.import_module("storage.migrations.0003_backfill_default_rules")
+    names = [spec["name"] for spec in STORAGE_DEFAULT_RULES]
+    own_plant.alarm_rules.filter(name__in=names[1:]).delete()  # as if created before the storage app
+    kept = own_plant.alarm_rules.get(name=names[0])
+    others = set(own_plant.alarm_rules.exclude(name__in=names).values_list("id", flat=True))
+    assert migration.backfill_default_rules(apps, None) == len(names) - 1
+    assert sorted(own_plant.alarm_rules.filter(name__in=names).values_list("name", flat=True)) == sorted(names)
+    assert own_plant.alarm_rules.get(name=names[0]).pk == kept.pk
+    assert set(own_plant.alarm_rules.exclude(name__in=names).values_list("id", flat=True)) == others
+    assert migration.backfill_default_rules(apps, None) == 0  # idempotent
