@@ -26,6 +26,7 @@ from psycopg import errors as psycopg_errors
 
 from plants.models import Device
 from solarhub.api.params import datetime_from_text
+from solarhub.db import server_cursor
 
 from .events import EventResult, store_events, validate_events
 from .models import LatestValue, Metric, Reading
@@ -433,23 +434,37 @@ def _epoch_us(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+# Binary parameters (``%b``, bound on the server): psycopg's text array dumping of a 1,100-run
+# batch took 6 ms in Python (3 of them the timestamps), binary 1.5.
+# * Runs whose stored latest value is already as new (a replay, a backfill, a second poll in the
+#   same slot) are left out before the insert: ``ON CONFLICT DO UPDATE … WHERE`` locks (and WAL-
+#   logs the lock of) every conflicting row even when its WHERE then refuses the update. Skipping
+#   on the snapshot is safe: a stored ``ts`` only ever grows.
+# * ``whole`` is looked up with ``NOT IN`` over the (few) runs that are not whole: an
+#   uncorrelated subquery PostgreSQL hashes once. The correlated lookup it replaces scanned the
+#   batch for every updated row whose value repeated — 90 of 100 ms for 1,100 flat values.
 _LATEST_UPSERT = """
 WITH b(device_id, metric_id, ts, value, repeats, since, whole) AS (
-    SELECT * FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[], %s::float8[], %s::int[],
-                         %s::timestamptz[], %s::bool[])
+    SELECT * FROM unnest(%b::bigint[], %b::smallint[], %b::timestamptz[], %b::float8[], %b::int[],
+                         %b::timestamptz[], %b::bool[])
 )
 INSERT INTO telemetry_latestvalue AS lv (device_id, metric_id, ts, value, repeats, repeat_since)
-SELECT device_id, metric_id, ts, value, repeats, since FROM b ORDER BY device_id, metric_id
+SELECT device_id, metric_id, ts, value, repeats, since FROM b
+WHERE NOT EXISTS (
+    SELECT FROM telemetry_latestvalue s
+    WHERE s.device_id = b.device_id AND s.metric_id = b.metric_id AND s.ts >= b.ts
+)
+ORDER BY device_id, metric_id
 ON CONFLICT (device_id, metric_id) DO UPDATE SET
     ts = EXCLUDED.ts,
     value = EXCLUDED.value,
     repeats = CASE WHEN lv.value = EXCLUDED.value AND lv.ts < EXCLUDED.repeat_since
-                        AND (SELECT b.whole FROM b WHERE b.device_id = EXCLUDED.device_id
-                             AND b.metric_id = EXCLUDED.metric_id)
+                        AND (EXCLUDED.device_id, EXCLUDED.metric_id) NOT IN (SELECT device_id, metric_id FROM b
+                                                                             WHERE NOT whole)
                    THEN lv.repeats + EXCLUDED.repeats ELSE EXCLUDED.repeats END,
     repeat_since = CASE WHEN lv.value = EXCLUDED.value AND lv.ts < EXCLUDED.repeat_since
-                        AND (SELECT b.whole FROM b WHERE b.device_id = EXCLUDED.device_id
-                             AND b.metric_id = EXCLUDED.metric_id)
+                        AND (EXCLUDED.device_id, EXCLUDED.metric_id) NOT IN (SELECT device_id, metric_id FROM b
+                                                                             WHERE NOT whole)
                    THEN coalesce(lv.repeat_since, lv.ts) ELSE EXCLUDED.repeat_since END
 WHERE lv.ts < EXCLUDED.ts
 """
@@ -457,7 +472,7 @@ WHERE lv.ts < EXCLUDED.ts
 # marks (readers cache real-time figures under the newest mark, see live.plant_energy_today).
 _DIRTY_UPSERT = (
     "INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
-    "SELECT d, h, clock_timestamp() FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, h) ORDER BY 1, 2 "
+    "SELECT d, h, clock_timestamp() FROM unnest(%b::bigint[], %b::timestamptz[]) AS u(d, h) ORDER BY 1, 2 "
     "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at"
 )
 
@@ -465,22 +480,33 @@ _DIRTY_UPSERT = (
 def _mark_latest_and_dirty(cursor, new: list[tuple[int, int, datetime, float]]) -> None:
     """Latest values (with their runs of equal values, ``telemetry.quality``) and the dirty
     (device, UTC hour)s of the new rows, computed in memory: two small statements, in key order
-    (concurrent writers lock rows in the same order)."""
-    runs = latest_runs(new)
-    cursor.execute(
-        _LATEST_UPSERT,
-        [
-            [run.device_id for run in runs],
-            [run.metric_id for run in runs],
-            [run.ts for run in runs],
-            [run.value for run in runs],
-            [run.repeats for run in runs],
-            [run.since for run in runs],
-            [run.whole for run in runs],
-        ],
-    )
+    (concurrent writers lock rows in the same order), bound on the server with binary arrays."""
     hours = sorted(_dirty_hours(new))
-    cursor.execute(_DIRTY_UPSERT, [[d for d, _ in hours], [h for _, h in hours]])
+    with server_cursor() as bound:
+        bound.execute(_LATEST_UPSERT, _latest_columns(new))
+        bound.execute(_DIRTY_UPSERT, [[d for d, _ in hours], [h for _, h in hours]])
+
+
+def _latest_columns(new: list[tuple[int, int, datetime, float]]) -> list[list]:
+    """The upsert's arrays from ``new`` (sorted by key). A batch with one row per (device,
+    metric) — a poll, a live push — is its own list of runs (each row one reading long, whole):
+    its columns are taken straight from the rows, without a :class:`LatestRun` per key (1 ms
+    of the 50-device poll's ingest)."""
+    if len(set(map(_PAIR, new))) == len(new):
+        times = [row[2] for row in new]
+        return [
+            [row[0] for row in new], [row[1] for row in new], times, [row[3] for row in new],
+            [1] * len(new), times, [True] * len(new),
+        ]  # fmt: skip
+    runs = latest_runs(new)
+    return [
+        [run.device_id for run in runs], [run.metric_id for run in runs], [run.ts for run in runs],
+        [run.value for run in runs], [run.repeats for run in runs], [run.since for run in runs],
+        [run.whole for run in runs],
+    ]  # fmt: skip
+
+
+_PAIR = itemgetter(0, 1)
 
 
 def _dirty_hours(rows: list[tuple[int, int, datetime, float]]) -> set[tuple[int, datetime]]:
