@@ -11,6 +11,7 @@ One bad value never drops the good ones: every problem becomes an ``errors`` ent
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from collections.abc import Iterable, Sequence
@@ -362,8 +363,17 @@ def store_rows(rows: list[tuple[int, int, datetime, float]]) -> int:
     rows.sort()  # (device, metric, ts, value) tuples: the key order, compared in C (keys are unique)
     if connection.vendor == "postgresql":
         partitions_ensure({month_start(ts) for ts in {row[2] for row in rows}})  # per distinct ts, not per row
-        with transaction.atomic():
-            return _store_postgres(rows)
+        if connection.in_atomic_block:  # inside the caller's transaction: the COPY goes in a savepoint
+            with transaction.atomic():
+                return _store_postgres(rows, savepoint=True)
+        # Our own transaction: no savepoint (two round trips fewer). A COPY that hits stored keys
+        # takes the transaction down with it; the idempotent path then runs in a fresh one.
+        try:
+            with transaction.atomic():
+                return _store_postgres(rows, savepoint=False)
+        except psycopg_errors.UniqueViolation:
+            with transaction.atomic():
+                return _store_postgres(rows, savepoint=False, conflict=True)
     with transaction.atomic():
         return _store_orm(rows)
 
@@ -371,30 +381,41 @@ def store_rows(rows: list[tuple[int, int, datetime, float]]) -> int:
 _STAGE = "telemetry_stage"
 _COPY_TYPES = ["int8", "int2", "timestamptz", "float8"]
 _COPY_COLUMNS = "(device_id, metric_id, ts, value)"
+# Rows from which a batch's sorts (the fallback INSERT's, the latest-value upsert's) may outgrow
+# the default work_mem (4 MB held ~30,000 rows): above it, and on the idempotent path, the
+# transaction raises work_mem so they stay in memory. A poll or a live push sends far fewer and
+# saves the statement's round trip.
+_SORT_IN_MEMORY_ROWS = 10_000
 
 
-def _store_postgres(rows: list[tuple[int, int, datetime, float]]) -> int:
-    """Fast path: binary COPY straight into ``telemetry_reading`` inside a savepoint — new data,
-    the normal case, costs what a raw COPY costs. A unique violation (a replay, an overlap, a
-    concurrent writer of the same rows) rolls the savepoint back and takes the idempotent path:
-    COPY into a staging table, ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new keys. Latest
-    values and dirty hours are then computed from the new rows in memory, not re-read."""
+def _store_postgres(rows: list[tuple[int, int, datetime, float]], *, savepoint: bool, conflict: bool = False) -> int:
+    """Fast path: binary COPY straight into ``telemetry_reading`` — new data, the normal case,
+    costs what a raw COPY costs. A unique violation (a replay, an overlap, a concurrent writer of
+    the same rows) rolls the COPY back (to its savepoint, or the whole transaction when there is
+    none: it then raises, and the caller comes back with ``conflict``) and takes the idempotent
+    path: COPY into a staging table, ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new keys.
+    Latest values and dirty hours are then computed from the new rows in memory, not re-read."""
     with connection.cursor() as cursor:
-        # Sorting for the fallback INSERT and the latest-value upsert stays in memory.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        if conflict or len(rows) > _SORT_IN_MEMORY_ROWS:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
         new = rows
-        try:
-            # in a savepoint: a failed COPY leaves the outer transaction usable
-            with (
-                transaction.atomic(),
-                raw.copy(f"COPY telemetry_reading {_COPY_COLUMNS} FROM STDIN (FORMAT BINARY)") as copy,
-            ):
-                copy.set_types(_COPY_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-        except psycopg_errors.UniqueViolation:
+        if conflict:
             new = _insert_new_rows(cursor, rows)
+        else:
+            try:
+                # in a savepoint (when in the caller's transaction): a failed COPY leaves it usable
+                with (
+                    transaction.atomic() if savepoint else contextlib.nullcontext(),
+                    raw.copy(f"COPY telemetry_reading {_COPY_COLUMNS} FROM STDIN (FORMAT BINARY)") as copy,
+                ):
+                    copy.set_types(_COPY_TYPES)
+                    for row in rows:
+                        copy.write_row(row)
+            except psycopg_errors.UniqueViolation:
+                if not savepoint:
+                    raise
+                new = _insert_new_rows(cursor, rows)
         if new:
             _mark_latest_and_dirty(cursor, new)
     return len(new)
@@ -443,10 +464,20 @@ def _epoch_us(moment: datetime) -> int:
 # * ``whole`` is looked up with ``NOT IN`` over the (few) runs that are not whole: an
 #   uncorrelated subquery PostgreSQL hashes once. The correlated lookup it replaces scanned the
 #   batch for every updated row whose value repeated — 90 of 100 ms for 1,100 flat values.
-_LATEST_UPSERT = """
+# * The dirty hours ride along in the same statement (one round trip, not two); every writer runs
+#   this one statement, each table's rows in key order, so concurrent writers still lock in the
+#   same order (PostgreSQL runs an unreferenced data-modifying CTE to completion after the main
+#   INSERT). clock_timestamp(), not now(): two ingests inside one outer transaction must
+#   leave different marks (readers cache real-time figures under the newest mark, see
+#   live.plant_energy_today).
+_LATEST_AND_DIRTY_UPSERT = """
 WITH b(device_id, metric_id, ts, value, repeats, since, whole) AS (
     SELECT * FROM unnest(%b::bigint[], %b::smallint[], %b::timestamptz[], %b::float8[], %b::int[],
                          %b::timestamptz[], %b::bool[])
+), dirty AS (
+    INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at)
+    SELECT d, h, clock_timestamp() FROM unnest(%b::bigint[], %b::timestamptz[]) AS u(d, h) ORDER BY 1, 2
+    ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at
 )
 INSERT INTO telemetry_latestvalue AS lv (device_id, metric_id, ts, value, repeats, repeat_since)
 SELECT device_id, metric_id, ts, value, repeats, since FROM b
@@ -468,23 +499,15 @@ ON CONFLICT (device_id, metric_id) DO UPDATE SET
                    THEN coalesce(lv.repeat_since, lv.ts) ELSE EXCLUDED.repeat_since END
 WHERE lv.ts < EXCLUDED.ts
 """
-# clock_timestamp(), not now(): two ingests inside one outer transaction must leave different
-# marks (readers cache real-time figures under the newest mark, see live.plant_energy_today).
-_DIRTY_UPSERT = (
-    "INSERT INTO telemetry_dirtyhour (device_id, hour, marked_at) "
-    "SELECT d, h, clock_timestamp() FROM unnest(%b::bigint[], %b::timestamptz[]) AS u(d, h) ORDER BY 1, 2 "
-    "ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = EXCLUDED.marked_at"
-)
 
 
 def _mark_latest_and_dirty(cursor, new: list[tuple[int, int, datetime, float]]) -> None:
     """Latest values (with their runs of equal values, ``telemetry.quality``) and the dirty
-    (device, UTC hour)s of the new rows, computed in memory: two small statements, in key order
+    (device, UTC hour)s of the new rows, computed in memory: one statement, in key order
     (concurrent writers lock rows in the same order), bound on the server with binary arrays."""
     hours = sorted(_dirty_hours(new))
     with server_cursor() as bound:
-        bound.execute(_LATEST_UPSERT, _latest_columns(new))
-        bound.execute(_DIRTY_UPSERT, [[d for d, _ in hours], [h for _, h in hours]])
+        bound.execute(_LATEST_AND_DIRTY_UPSERT, [*_latest_columns(new), [d for d, _ in hours], [h for _, h in hours]])
 
 
 def _latest_columns(new: list[tuple[int, int, datetime, float]]) -> list[list]:
