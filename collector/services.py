@@ -325,13 +325,24 @@ def collection_poll(*, config_ids, concurrency: int | None = None) -> list[PollR
     pairs = list(zip(configs, results, strict=True))
     _store([(config, result) for config, result in pairs if result.ok])
     before = [_record(config, result) for config, result in pairs]
-    with transaction.atomic():
+    after = settings.COLLECTOR_ALARM_AFTER
+    raising = [(config, result) for config, result in pairs if not result.ok and config.consecutive_failures >= after]
+    clearing = [
+        (config, result)
+        for (config, result), previous in zip(pairs, before, strict=True)
+        if result.ok and previous >= after
+    ]
+    if not raising and not clearing and connection.vendor == "postgresql":
+        # One UPDATE is atomic on its own: no BEGIN/COMMIT round trips around it (on a loaded
+        # machine each round trip waits for the database process to be scheduled).
         _save_states(configs)
-        for (config, result), previous in zip(pairs, before, strict=True):
-            if not result.ok and config.consecutive_failures >= settings.COLLECTOR_ALARM_AFTER:
-                _alarm_raise(config, result)
-            elif result.ok and previous >= settings.COLLECTOR_ALARM_AFTER:
-                _alarm_clear(config, result.at)
+        return results
+    with transaction.atomic():  # the states and the alarms they raise or clear, together
+        _save_states(configs)
+        for config, result in raising:
+            _alarm_raise(config, result)
+        for config, result in clearing:
+            _alarm_clear(config, result.at)
     return results
 
 
