@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from solarhub.db import server_cursor
 from telemetry.ingest import telemetry_ingest
 from telemetry.models import Metric
 
@@ -257,34 +258,60 @@ def _record(config: CollectionConfig, result: PollResult) -> int:
     return previous_failures
 
 
-_STATE_FIELDS = [
-    "consecutive_failures", "last_poll_at", "last_duration_ms", "last_values", "last_info", "last_stored",
-    "last_error_code", "last_error", "last_success_at", "next_poll_at", "updated_at",
+_STATE_COLUMNS = [
+    ("consecutive_failures", "int"), ("last_poll_at", "timestamptz"), ("last_duration_ms", "float8"),
+    ("last_values", "jsonb"), ("last_info", "jsonb"), ("last_stored", "jsonb"), ("last_error_code", "text"),
+    ("last_error", "text"), ("last_success_at", "timestamptz"), ("next_poll_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
 ]  # fmt: skip
+_JSON_FIELDS = {name for name, kind in _STATE_COLUMNS if kind == "jsonb"}
+
+
+def _state_update_sql() -> str:
+    # JSON travels as text (json.dumps) and is cast per element: psycopg has no binary jsonb array.
+    arrays = ", ".join(
+        ["%b::bigint[]"] + [f"%b::{'text' if kind == 'jsonb' else kind}[]" for _, kind in _STATE_COLUMNS]
+    )
+    names = ", ".join(["id"] + [name for name, _ in _STATE_COLUMNS])
+    assignments = ", ".join(
+        f"{name} = u.{name}::jsonb" if kind == "jsonb" else f"{name} = u.{name}" for name, kind in _STATE_COLUMNS
+    )
+    table = CollectionConfig._meta.db_table
+    return f"UPDATE {table} AS c SET {assignments} FROM unnest({arrays}) AS u({names}) WHERE c.id = u.id"  # noqa: S608
+
+
+_STATE_UPDATE = _state_update_sql()
 
 
 def _save_states(configs: list[CollectionConfig]) -> None:
-    """The batch's state rows in one ``executemany`` (psycopg pipelines it): a round trip per
-    device costs more than its read on a loaded machine, and ``bulk_update``'s CASE expressions
-    take longer to build than to run."""
+    """The batch's state rows in one ``UPDATE … FROM unnest`` of binary arrays, bound on the
+    server: a round trip per device costs more than its read on a loaded machine, ``bulk_update``'s
+    CASE expressions take longer to build than to run, and 50 client-bound UPDATEs (one
+    ``executemany``) were each parsed and planned — 8 ms a batch, against 1-2 ms for one statement."""
     if not configs:
         return
-    table = CollectionConfig._meta.db_table
-    assignments = ", ".join(f"{name} = %s" for name in _STATE_FIELDS)
-    rows = [
-        [
-            json.dumps(value) if name in _JSON_FIELDS else value
-            for name in _STATE_FIELDS
-            for value in [getattr(config, name)]
+    if connection.vendor != "postgresql":  # SQLite (make run): one executemany
+        table = CollectionConfig._meta.db_table
+        assignments = ", ".join(f"{name} = %s" for name, _ in _STATE_COLUMNS)
+        rows = [
+            [
+                json.dumps(getattr(config, name)) if name in _JSON_FIELDS else getattr(config, name)
+                for name, _ in _STATE_COLUMNS
+            ]
+            + [config.pk]
+            for config in configs
         ]
-        + [config.pk]
-        for config in configs
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 — fixed names
+        return
+    columns = [[config.pk for config in configs]] + [
+        [json.dumps(getattr(config, name)) for config in configs]
+        if name in _JSON_FIELDS
+        else [getattr(config, name) for config in configs]
+        for name, _ in _STATE_COLUMNS
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 — fixed names
-
-
-_JSON_FIELDS = {"last_values", "last_info", "last_stored"}
+    with server_cursor() as cursor:
+        cursor.execute(_STATE_UPDATE, columns)
 
 
 def collection_poll(*, config_ids, concurrency: int | None = None) -> list[PollResult]:
@@ -298,13 +325,24 @@ def collection_poll(*, config_ids, concurrency: int | None = None) -> list[PollR
     pairs = list(zip(configs, results, strict=True))
     _store([(config, result) for config, result in pairs if result.ok])
     before = [_record(config, result) for config, result in pairs]
-    with transaction.atomic():
+    after = settings.COLLECTOR_ALARM_AFTER
+    raising = [(config, result) for config, result in pairs if not result.ok and config.consecutive_failures >= after]
+    clearing = [
+        (config, result)
+        for (config, result), previous in zip(pairs, before, strict=True)
+        if result.ok and previous >= after
+    ]
+    if not raising and not clearing and connection.vendor == "postgresql":
+        # One UPDATE is atomic on its own: no BEGIN/COMMIT round trips around it (on a loaded
+        # machine each round trip waits for the database process to be scheduled).
         _save_states(configs)
-        for (config, result), previous in zip(pairs, before, strict=True):
-            if not result.ok and config.consecutive_failures >= settings.COLLECTOR_ALARM_AFTER:
-                _alarm_raise(config, result)
-            elif result.ok and previous >= settings.COLLECTOR_ALARM_AFTER:
-                _alarm_clear(config, result.at)
+        return results
+    with transaction.atomic():  # the states and the alarms they raise or clear, together
+        _save_states(configs)
+        for config, result in raising:
+            _alarm_raise(config, result)
+        for config, result in clearing:
+            _alarm_clear(config, result.at)
     return results
 
 

@@ -209,3 +209,51 @@ def test_many_devices_poll_concurrently_on_one_worker(own_plant, modbus_server):
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
     ac_power = Metric.objects.get(key="ac_power")
     assert Reading.objects.filter(metric=ac_power, device__plant=own_plant).count() == 10
+
+
+def test_a_batch_stores_the_good_devices_and_records_every_outcome_on_its_own(own_plant):
+    """One poll task over five devices, two of them bad: the good ones' readings are stored in
+    the batch's one ingest and each config records its own outcome (values, what became of
+    them, error, failure streak); a second poll of the slot stores nothing and keeps the latest
+    values as they were."""
+    from collector import tasks
+    from plants.choices import DeviceType
+    from plants.models import Device
+
+    registers = {uid: sunspec_registers(serial=f"GOOD-{uid}") for uid in range(1, 4)}
+    registers[4] = sunspec_registers(serial="SOMEONE-ELSE")
+    with SimulatorServer(registers) as server:
+
+        def config(serial: str, **fields) -> CollectionConfig:
+            device = Device.objects.create(plant=own_plant, type=DeviceType.INVERTER, name=serial, serial_number=serial)
+            return make_config(device, **{"port": server.port, **fields})
+
+        good = [config(f"GOOD-{uid}", unit_id=uid) for uid in range(1, 4)]
+        mismatch = config("BAD-4", unit_id=4)
+        refused = config("BAD-5", port=free_port())
+        ids = [c.id for c in [*good, mismatch, refused]]
+        assert tasks.poll_devices(ids) == {"polled": 5, "failed": 2}
+        latest = sorted(LatestValue.objects.values_list("device_id", "metric_id", "ts", "value", "repeats"))
+        for item in good:
+            item.refresh_from_db()
+            stored = _stored(item.device)
+            assert item.last_values == stored and len(stored) > 10
+            assert item.last_stored == {
+                "accepted": 3 * len(stored), "duplicates": 0, "rejected": 0, "errors": [], "batch_devices": 3
+            }  # fmt: skip
+            assert item.last_info["source"] == "collector" and item.last_info["models"] == [1, 103, 160, 203]
+            assert item.last_error_code == "" and item.consecutive_failures == 0
+            assert item.last_success_at == item.last_poll_at and item.last_duration_ms > 0
+            assert LatestValue.objects.filter(device=item.device).count() == len(stored)
+        for item, code in ((mismatch, "SERIAL_MISMATCH"), (refused, "CONNECTION_REFUSED")):
+            item = _failed(item, code)
+            assert item.consecutive_failures == 1 and item.last_success_at is None
+            assert item.last_values == {} and item.last_stored == {} and item.last_poll_at is not None
+            assert not LatestValue.objects.filter(device=item.device).exists()
+
+        assert tasks.poll_devices(ids) == {"polled": 5, "failed": 2}  # the same slot again
+    for item in good:
+        item.refresh_from_db()
+        assert item.last_stored["accepted"] == 0 and item.last_stored["duplicates"] == 3 * len(item.last_values)
+    assert sorted(LatestValue.objects.values_list("device_id", "metric_id", "ts", "value", "repeats")) == latest
+    assert CollectionConfig.objects.get(pk=refused.pk).consecutive_failures == 2

@@ -227,6 +227,28 @@ def test_three_concurrent_posts_of_one_batch_store_each_value_once(installer, in
     assert Reading.objects.count() == 400
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_partial_replay_outside_any_transaction_stores_only_the_new_values(installer, inverter):
+    """Outside a caller's transaction the COPY runs without a savepoint: a batch that overlaps
+    stored rows rolls its own transaction back and is stored afresh by the idempotent path —
+    the new values once, the rest counted as duplicates, latest values and dirty hours moved on."""
+    from telemetry.ingest import telemetry_ingest
+
+    assert not connection.in_atomic_block
+    first = telemetry_ingest(plant_ids=[inverter.plant_id], readings=batch(inverter, n=3)["readings"])
+    assert (first.accepted, first.duplicates) == (6, 0)
+    overlap = batch(inverter, n=4, start=T0 + timedelta(minutes=10))["readings"]  # 10:10 stored, 10:15-10:25 new
+    again = telemetry_ingest(plant_ids=[inverter.plant_id], readings=overlap)
+    assert (again.accepted, again.duplicates, again.rejected) == (6, 2, 0)
+    assert Reading.objects.filter(device=inverter).count() == 12
+    latest = LatestValue.objects.get(device=inverter, metric__key="ac_power")
+    assert (latest.ts, latest.value) == (T0 + timedelta(minutes=25), 13.0)
+    assert DirtyHour.objects.filter(device=inverter).count() == 1
+    replay = telemetry_ingest(plant_ids=[inverter.plant_id], readings=overlap)
+    assert (replay.accepted, replay.duplicates) == (0, 8)
+    assert LatestValue.objects.get(device=inverter, metric__key="ac_power").ts == T0 + timedelta(minutes=25)
+
+
 def test_catalog_is_seeded_with_units_and_families():
     metrics = dict(Metric.objects.values_list("key", "unit"))
     assert metrics["ac_power"] == "kW" and metrics["energy_total"] == "kWh" and metrics["irradiance_poa"] == "W/m²"

@@ -200,3 +200,43 @@ def test_store_rows_keeps_runs_for_direct_writers(station):
     assert store_rows([(station.id, metric, t + n * M5, 700.0) for n in range(12)]) == 0  # all duplicates
     latest = LatestValue.objects.get(device=station, metric_id=metric)
     assert (latest.repeats, latest.repeat_since, latest.ts) == (12, t, t + 11 * M5)
+
+
+def test_one_batch_over_many_devices_continues_only_the_runs_it_does_not_break(own_plant):
+    """The upsert merges each (device, metric)'s run with the stored one on its own: a batch
+    that breaks one device's run (a different value inside it) does not break the others', one
+    reading per key (a poll) continues them, and rows not newer than the stored latest value
+    (a backfill, a replay) leave it untouched."""
+    from telemetry.ingest import metric_catalog
+
+    a, b, c = (
+        Device.objects.create(plant=own_plant, type=DeviceType.WEATHER_STATION, name=n, serial_number=n)
+        for n in ("WS-A", "WS-B", "WS-C")
+    )
+    metric = metric_catalog()["irradiance_poa"].id
+    t = datetime(2026, 6, 1, tzinfo=UTC)
+
+    def run(device):
+        latest = LatestValue.objects.get(device=device, metric_id=metric)
+        return latest.value, latest.repeats, latest.repeat_since, latest.ts
+
+    assert store_rows([(d.id, metric, t + n * M5, 700.0) for d in (a, b, c) for n in range(2)]) == 6
+    batch = [(a.id, metric, t + 2 * M5, 700.0), (a.id, metric, t + 3 * M5, 700.0)]  # a: the run goes on
+    batch += [(b.id, metric, t + 2 * M5, 650.0), (b.id, metric, t + 3 * M5, 700.0)]  # b: broken inside the batch
+    batch += [(c.id, metric, t + 2 * M5, 710.0)]  # c: moved
+    assert store_rows(batch) == 5
+    assert run(a) == (700.0, 4, t, t + 3 * M5)
+    assert run(b) == (700.0, 1, t + 3 * M5, t + 3 * M5)
+    assert run(c) == (710.0, 1, t + 2 * M5, t + 2 * M5)
+
+    poll = [(a.id, metric, t + 4 * M5, 700.0), (b.id, metric, t + 4 * M5, 700.0), (c.id, metric, t + 4 * M5, 720.0)]
+    assert store_rows(list(poll)) == 3  # one reading per key
+    assert run(a) == (700.0, 5, t, t + 4 * M5)
+    assert run(b) == (700.0, 2, t + 3 * M5, t + 4 * M5)
+    assert run(c) == (720.0, 1, t + 4 * M5, t + 4 * M5)
+
+    before = [run(d) for d in (a, b, c)]
+    assert store_rows(list(poll)) == 0  # a replay
+    late = [(a.id, metric, t + 3 * M5 + M5 / 2, 1.0), (c.id, metric, t + 4 * M5 - M5 / 2, 2.0)]
+    assert store_rows(late) == 2  # stored, but older than the latest values
+    assert [run(d) for d in (a, b, c)] == before
