@@ -277,7 +277,14 @@ def _state_update_sql() -> str:
         f"{name} = u.{name}::jsonb" if kind == "jsonb" else f"{name} = u.{name}" for name, kind in _STATE_COLUMNS
     )
     table = CollectionConfig._meta.db_table
-    return f"UPDATE {table} AS c SET {assignments} FROM unnest({arrays}) AS u({names}) WHERE c.id = u.id"  # noqa: S608
+    # The rows are locked in id order first (``locked``), whatever join order the planner picks
+    # for the UPDATE: two polls of overlapping configs (a manual ``collect`` during a scheduled
+    # batch) then wait for each other instead of deadlocking.
+    return (
+        f"WITH u({names}) AS (SELECT * FROM unnest({arrays})), "  # noqa: S608 -- fixed names
+        f"locked AS (SELECT id FROM {table} WHERE id IN (SELECT id FROM u) ORDER BY id FOR UPDATE) "
+        f"UPDATE {table} AS c SET {assignments} FROM u WHERE c.id = u.id AND c.id IN (SELECT id FROM locked)"
+    )
 
 
 _STATE_UPDATE = _state_update_sql()
