@@ -18,6 +18,7 @@ The alarms' lost energy is not kept (alarms change after the fact); it is read o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,12 +26,13 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
-from plants.models import Device
+from plants.models import Device, Plant
+from reports.models import KpiDay
 from telemetry.models import DirtyHour
 from telemetry.rollups.buckets import local_day_start, zone
 
 from .compute import DayFigures, day_figures
-from .inputs import KpiFacts, kpi_inputs_read
+from .inputs import KpiFacts, kpi_facts_read, kpi_inputs_read
 
 HOUR = timedelta(hours=1)
 WARM_DAYS = 35  # a month's chart and the previous complete month's report
@@ -72,12 +74,6 @@ def kpi_days_warm(*, days: int = WARM_DAYS, budget_seconds: float | None = None)
     """Beat: compute and keep every plant's days of the last ``days`` complete plant-local days
     that are not kept or no longer true, so the first look at a month's KPIs is fast too.
     Stops after ``budget_seconds`` (the next run goes on). Returns the days computed."""
-    import time
-
-    from plants.models import Plant
-
-    from .inputs import kpi_facts_read
-
     started = time.monotonic()
     computed = 0
     for plant in Plant.objects.order_by("id"):
@@ -90,8 +86,6 @@ def kpi_days_warm(*, days: int = WARM_DAYS, budget_seconds: float | None = None)
 
 
 def _days(facts: KpiFacts, start: date, end: date) -> tuple[dict[date, DayFigures], int]:
-    from reports.models import KpiDay
-
     tz = facts.tz
     lo, hi = local_day_start(start, tz), local_day_start(end + timedelta(days=1), tz)
     kept = {
@@ -145,8 +139,6 @@ def _days(facts: KpiFacts, start: date, end: date) -> tuple[dict[date, DayFigure
 def kpi_days_mark_changed(*, marks: Sequence[tuple[int, datetime, datetime]]) -> int:
     """``telemetry.signals.hours_folded``: stamp ``changed_at`` of the plant-local days the
     folded (device, hour) marks touch, in (plant, day) order. Returns the days stamped."""
-    from reports.models import KpiDay
-
     devices = {device_id for device_id, _hour, _marked in marks}
     plants = {
         pk: (plant_id, zone(name))
